@@ -1,0 +1,92 @@
+"""Turn a composed Hydra config into validated :class:`RunnerSettings`.
+
+This is the only module that touches OmegaConf objects: everything after it
+works with frozen pydantic models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from pydantic import ValidationError
+
+from eng5_runner.errors import ConfigError, InputError
+from eng5_runner.settings import PromptSettings, RunnerSettings
+
+#: Keys of the composed config that are Hydra's or bookkeeping, not settings.
+_IGNORED_TOP_LEVEL = {"hydra", "paths", "run_name", "local"}
+
+
+def settings_from_cfg(cfg: DictConfig | dict[str, Any]) -> RunnerSettings:
+    """Validate the composed config; raise ConfigError listing every bad key."""
+    if isinstance(cfg, DictConfig):
+        try:
+            data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        except OmegaConfBaseException as exc:
+            key = getattr(exc, "full_key", None) or "?"
+            raise ConfigError(
+                f"config key '{key}' could not be resolved: {exc.msg if hasattr(exc, 'msg') else exc}",
+                hint="set it on the command line (key=value) or in an experiment file",
+            ) from None
+    else:
+        data = dict(cfg)
+    assert isinstance(data, dict)
+    data = {k: v for k, v in data.items() if k not in _IGNORED_TOP_LEVEL}
+    try:
+        settings = RunnerSettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, data)) from None
+    return settings.model_copy(
+        update={
+            "system_prompt": resolve_prompt(settings.system_prompt, "system_prompt"),
+            "rubric": resolve_prompt(settings.rubric, "rubric"),
+        }
+    )
+
+
+def format_validation_error(exc: ValidationError, data: dict[str, Any]) -> str:
+    """One line per bad key: ``dotted.key=given: what was expected``."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        given = err.get("input")
+        if err["type"] == "missing":
+            lines.append(f"{loc}: required but not set")
+        elif err["type"] == "extra_forbidden":
+            lines.append(f"{loc}: unknown key (check the spelling; see `eng5-runner --cfg job`)")
+        else:
+            shown = _short(given)
+            lines.append(f"{loc}={shown}: {err['msg']}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def resolve_prompt(prompt: PromptSettings, key: str) -> PromptSettings:
+    """Read ``file`` (if set) into ``text``; reject missing or empty prompts."""
+    if prompt.file is not None:
+        path = Path(prompt.file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(
+                f"{key}.file={path}: file not found",
+                hint=f"give an existing file or pick an option from conf/{key}/",
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{key}.file={path}: cannot read it as UTF-8 text ({exc})") from None
+        if not text.strip():
+            raise InputError(f"{key}.file={path}: the file is empty", hint="write the prompt text into it")
+        return prompt.model_copy(update={"text": text.strip()})
+    if prompt.text is None or not prompt.text.strip():
+        raise ConfigError(
+            f"{key}.text is empty for option '{prompt.name}'",
+            hint=f"set {key}.text, {key}.file=<path> or pick an option from conf/{key}/",
+        )
+    return prompt.model_copy(update={"text": prompt.text.strip()})

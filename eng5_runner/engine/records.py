@@ -1,0 +1,79 @@
+"""Records shared by every backend: what is asked, and what the judge answered.
+
+A run, whatever its backend, ends with a list of :class:`JudgementRecord`
+written one per line to ``comparisons.jsonl``; every report is computed from
+those records alone.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PairRequest(_Frozen):
+    """One comparison to make: essay ``a_id`` in slot A, ``b_id`` in slot B."""
+
+    comparison_id: str
+    """Stable within a run, e.g. ``c0007``; the order of the schedule."""
+    a_id: str
+    b_id: str
+    iteration: int = 0
+    """Repeat index: repeated judgements of one ordered pair differ only by this."""
+
+
+class JudgeAnswer(_Frozen):
+    """What a judge returned for one rendered comparison."""
+
+    winner: Literal["A", "B"]
+    confidence: float = Field(ge=1.0, le=5.0)
+    justification: str
+    provider: str
+    model: str
+    """The model as the provider resolved it (from the response, not the config)."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    response_sha256: str = ""
+
+
+class JudgementRecord(_Frozen):
+    """One comparison's outcome, successful or failed; a line of comparisons.jsonl."""
+
+    comparison_id: str
+    essay_a_id: str
+    essay_b_id: str
+    iteration: int = 0
+    status: Literal["succeeded", "failed"]
+    winner: Literal["A", "B"] | None = None
+    winner_id: str | None = None
+    loser_id: str | None = None
+    confidence: float | None = None
+    justification: str | None = None
+    failure_reason: str | None = None
+    provider: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    attempts: int = 1
+    started_at: str | None = None
+    completed_at: str | None = None
+    cache_key: str = ""
+    """sha256 over everything that can change the answer (see engine.store)."""
+    cached: bool = False
+    """True when served from the judgement store instead of the judge."""
+    response_sha256: str = ""
+    request_id: str | None = None
+    """huleedu backend: the LLM Provider's request id."""
+    prompt_sha256: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"

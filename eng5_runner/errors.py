@@ -1,0 +1,110 @@
+"""The one exception tree for user-facing failures.
+
+RunnerError                      exit 1 unless stated
+├── ConfigError                  exit 2: bad key, value or override
+│   └── InputError               exit 2: missing/unreadable/invalid input file or dataset
+├── ProviderError                exit 1: the LLM provider failed for good
+│   ├── ProviderAuthError        missing or rejected API key
+│   ├── ProviderTimeout          request timed out after retries
+│   ├── ProviderRateLimited      429 after retries (carries retry_after)
+│   ├── ProviderUnreachable      connection refused / DNS failure
+│   └── ProviderResponseError    non-retryable status or malformed answer
+├── CacheMissError               exit 1: replay mode found no stored judgement
+├── ServiceError                 exit 1: a HuleEdu HTTP service failed
+│   └── RegistrationError        anchor registration failed (lists files)
+├── KafkaError                   exit 1: broker unreachable or publish failed
+├── CollectorError               exit 1: CJ reported failure / no results
+├── ArtefactError                exit 1: an artefact failed schema validation
+└── GateFailed                   exit 3: a report target was missed with report.gate=true
+"""
+
+from __future__ import annotations
+
+
+class RunnerError(Exception):
+    """Base class: a failure the user can act on, reported as one line."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message with its fix, on one line."""
+        text = self.message if not self.hint else f"{self.message} — {self.hint}"
+        return " ".join(text.split())
+
+
+class ConfigError(RunnerError):
+    """A configuration value or combination is invalid."""
+
+    exit_code = 2
+
+
+class InputError(ConfigError):
+    """An input file or directory is missing, unreadable or invalid."""
+
+
+class ProviderError(RunnerError):
+    """The LLM provider could not produce a judgement."""
+
+
+class ProviderAuthError(ProviderError):
+    """The API key is missing or was rejected."""
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer in time."""
+
+
+class ProviderRateLimited(ProviderError):
+    """The provider answered 429; ``retry_after`` seconds if it said so."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnreachable(ProviderError):
+    """The provider's host could not be reached."""
+
+
+class ProviderResponseError(ProviderError):
+    """A non-retryable status, or an answer that does not fit the schema."""
+
+    def __init__(self, message: str, *, retryable: bool = False, malformed: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.malformed = malformed
+
+
+class CacheMissError(RunnerError):
+    """Replay mode needed a judgement that the store does not hold."""
+
+
+class ServiceError(RunnerError):
+    """A HuleEdu HTTP service returned an error or could not be reached."""
+
+
+class RegistrationError(ServiceError):
+    """One or more anchors could not be registered with CJ."""
+
+
+class KafkaError(RunnerError):
+    """The Kafka broker could not be reached or a publish failed."""
+
+
+class CollectorError(RunnerError):
+    """The CJ batch failed or produced no usable results."""
+
+
+class ArtefactError(RunnerError):
+    """An artefact does not validate against its published schema."""
+
+
+class GateFailed(RunnerError):
+    """A report target was missed while ``report.gate=true``."""
+
+    exit_code = 3

@@ -1,0 +1,1 @@
+"""One handler per mode; handlers orchestrate and never import each other."""

@@ -1,0 +1,114 @@
+"""PLAN: show what a run would do and write ``plan.json``; no network, no judge."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rich.table import Table
+
+from eng5_runner.atomic import write_json_atomic
+from eng5_runner.console import console
+from eng5_runner.estimate import estimate_cost
+from eng5_runner.inventory import RunnerInventory
+from eng5_runner.paths import RunnerPaths
+from eng5_runner.provenance import run_signature
+from eng5_runner.schedule import build_schedule
+from eng5_runner.settings import RunnerMode, RunnerSettings
+
+
+def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[str]:
+    """Things worth knowing before spending money on a run."""
+    warnings: list[str] = []
+    judge = settings.judge
+    if judge.api_key_env and judge.provider != "simulated" and not os.environ.get(
+        judge.api_key_env
+    ):
+        needed = "needed" if judge.provider != "openai_compatible" else "may be needed"
+        warnings.append(f"{judge.api_key_env} is not set ({needed} for judge={judge.provider})")
+    if judge.provider == "simulated":
+        warnings.append("judge=simulated: an offline stand-in, not an LLM")
+    if settings.dataset.include_assignment and inventory.assignment_text is None:
+        warnings.append("no assignment text: the judge will not see the writing task")
+    if settings.backend.kind == "huleedu" and not settings.backend.cj_service_url:
+        warnings.append("backend.cj_service_url is not set (CJ_SERVICE_URL)")
+    if settings.mode is RunnerMode.EXECUTE and not inventory.students:
+        warnings.append("execute without student essays")
+    return warnings
+
+
+def planned_mode(settings: RunnerSettings) -> RunnerMode:
+    """The mode whose schedule plan/dry-run show: boundary-test when pairs are set."""
+    if settings.mode not in (RunnerMode.PLAN, RunnerMode.DRY_RUN):
+        return settings.mode
+    return RunnerMode.BOUNDARY_TEST if settings.boundary.pairs else RunnerMode.ANCHOR_ALIGN_TEST
+
+
+def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str, Any]:
+    """The plan as data: inventory, choices, schedule size, estimated cost, warnings."""
+    schedule_mode = planned_mode(settings)
+    schedule_settings = settings.model_copy(update={"mode": schedule_mode})
+    schedule = build_schedule(schedule_settings, inventory)
+    estimate = estimate_cost(settings, inventory, schedule)
+    return {
+        "mode": settings.mode.value,
+        "planned_mode": schedule_mode.value,
+        "run_signature": run_signature(settings),
+        "backend": settings.backend.kind,
+        "judge": {"provider": settings.judge.provider, "model": settings.judge.model,
+                  **settings.judge.generation_params},
+        "system_prompt": settings.system_prompt.name,
+        "rubric": settings.rubric.name,
+        "pairing": settings.pairing.design,
+        "dataset": {
+            "name": settings.dataset.name,
+            "anchors": [
+                {"label": e.label, "grade": e.grade, "file": e.source.path.name,
+                 "words": e.word_count} for e in inventory.anchors
+            ],
+            "students": [{"label": e.label, "file": e.source.path.name, "words": e.word_count}
+                         for e in inventory.students],
+            "assignment": str(inventory.assignment.path) if inventory.assignment else None,
+            "grade_source": inventory.grade_source,
+        },
+        "comparisons": len(schedule),
+        "estimate": estimate.model_dump(),
+        "warnings": plan_warnings(settings, inventory),
+    }
+
+
+class PlanHandler:
+    """Print the plan and write it to ``plan.json``."""
+
+    def execute(
+        self, settings: RunnerSettings, inventory: RunnerInventory, paths: RunnerPaths
+    ) -> int:
+        plan = build_plan(settings, inventory)
+        write_json_atomic(paths.plan, plan)
+        _print_plan(plan)
+        console.print(f"Plan written to [bold]{paths.plan}[/]")
+        return 0
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    anchors = Table(title=f"Anchors ({len(plan['dataset']['anchors'])})", title_justify="left")
+    for column in ("label", "grade", "file", "words"):
+        anchors.add_column(column)
+    for row in plan["dataset"]["anchors"]:
+        anchors.add_row(row["label"], row["grade"], row["file"], str(row["words"]))
+    console.print(anchors)
+    students = plan["dataset"]["students"]
+    console.print(f"Students: {len(students)}   Assignment: {plan['dataset']['assignment']}")
+    judge = plan["judge"]
+    console.print(
+        f"Judge: {judge['provider']} / {judge['model']}   Backend: {plan['backend']}   "
+        f"System prompt: {plan['system_prompt']}   Rubric: {plan['rubric']}"
+    )
+    est = plan["estimate"]
+    console.print(
+        f"Comparisons ({plan['planned_mode']}, {plan['pairing']}): [bold]{plan['comparisons']}"
+        f"[/]   ≈ {est['prompt_tokens']:,} prompt + {est['completion_tokens']:,} answer tokens"
+        f"   ≈ ${est['cost_usd']:.4f}"
+    )
+    for warning in plan["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")

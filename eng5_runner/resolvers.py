@@ -1,0 +1,20 @@
+"""OmegaConf resolvers used by ``conf/`` (registered once, on package import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "samples" / "eng5_sample"
+
+
+def _sample_path(relative: str = "") -> str:
+    """``${eng5.sample:anchors}`` → absolute path inside the bundled sample."""
+    return str(SAMPLE_DIR / relative) if relative else str(SAMPLE_DIR)
+
+
+def register_resolvers() -> None:
+    """Register the project's resolvers; safe to call more than once."""
+    if not OmegaConf.has_resolver("eng5.sample"):
+        OmegaConf.register_new_resolver("eng5.sample", _sample_path)

@@ -1,0 +1,87 @@
+"""One run from a composed config: settings → manifest → inventory → handler → exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from eng5_runner.atomic import write_json_atomic
+from eng5_runner.config import settings_from_cfg
+from eng5_runner.console import console, err_console
+from eng5_runner.errors import RunnerError
+from eng5_runner.inventory import RunnerInventory
+from eng5_runner.paths import RunnerPaths
+from eng5_runner.provenance import environment_info, git_sha, run_signature, utc_now
+from eng5_runner.settings import RunnerSettings
+
+
+def run_from_cfg(
+    cfg: DictConfig, output_dir: Path, overrides: list[str], *, multirun: bool = False
+) -> int:
+    """Run once; user mistakes become one line on stderr and a non-zero code."""
+    paths = RunnerPaths(output_dir).ensure()
+    try:
+        settings = settings_from_cfg(cfg)
+        write_manifest(paths, settings, overrides)
+        inventory = RunnerInventory.load(settings.dataset, settings.mode)
+        write_manifest(paths, settings, overrides, inventory)
+        from eng5_runner.dispatch import dispatch
+
+        code = dispatch(settings, inventory, paths)
+        if code != 0 and not multirun:
+            raise SystemExit(code)
+        return code
+    except RunnerError as exc:
+        if os.environ.get("ENG5_FULL_ERROR") == "1":
+            raise
+        record_error(paths, exc)
+        err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+        if multirun:
+            return exc.exit_code
+        raise SystemExit(exc.exit_code) from None
+    finally:
+        console.print(f"[dim]Output dir: {paths.run_dir}[/]", highlight=False)
+
+
+def record_error(paths: RunnerPaths, exc: RunnerError) -> None:
+    """Store the failure in the run dir so sweeps and users can see it later."""
+    write_json_atomic(
+        paths.error,
+        {
+            "status": "error",
+            "error_type": type(exc).__name__,
+            "message": exc.one_line(),
+            "exit_code": exc.exit_code,
+            "at": utc_now(),
+        },
+    )
+
+
+def write_manifest(
+    paths: RunnerPaths,
+    settings: RunnerSettings,
+    overrides: list[str],
+    inventory: RunnerInventory | None = None,
+) -> None:
+    """``manifest.json``: run signature, git SHA, versions, overrides, input checksums."""
+    manifest: dict[str, Any] = {
+        "run_signature": run_signature(settings),
+        "mode": settings.mode.value,
+        "experiment": settings.experiment_name,
+        "tags": list(settings.tags),
+        "batch_label": settings.batch_label,
+        "overrides": overrides,
+        "git_sha": git_sha(),
+        "created_at": utc_now(),
+        "environment": environment_info(),
+        "argv": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "inputs": [
+            {"path": str(f.path), "sha256": f.sha256, "bytes": f.size_bytes}
+            for f in (inventory.input_files() if inventory else [])
+        ],
+    }
+    write_json_atomic(paths.manifest, manifest)
