@@ -32,6 +32,8 @@ class DatasetSettings(_Frozen):
     """Where the essays, grades and writing task come from."""
 
     name: str = "custom"
+    root: Path | None = None
+    """Optional base directory the other paths are built from (``local_dirs``)."""
     anchors_dir: Path
     """Directory of anchor essays (.txt .md .docx .pdf) with known expert grades."""
     students_dir: Path | None = None
