@@ -9,6 +9,16 @@ from pathlib import Path
 from typing import Any
 
 
+def _umask_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0666 minus the umask)."""
+    current = os.umask(0)
+    os.umask(current)
+    return 0o666 & ~current
+
+
+_FILE_MODE = _umask_mode()
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temp file in the same dir + rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -18,6 +28,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -34,6 +45,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -33,6 +33,10 @@ class RunnerPaths:
         return self.run_dir / "report.md"
 
     @property
+    def summary(self) -> Path:
+        return self.run_dir / "summary.json"
+
+    @property
     def error(self) -> Path:
         return self.run_dir / "error.json"
 

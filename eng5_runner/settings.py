@@ -246,7 +246,7 @@ class SweepSettings(_Frozen):
 
     gate: Literal["none", "any", "all"] = "none"
     sort_by: str = "tau_b"
-    descending: bool = True
+    descending: bool | None = None
     fail_fast: bool = False
 
 

@@ -1,16 +1,34 @@
-"""TODO handler."""
+"""ANCHOR_ALIGN_TEST: judge the anchors (GUEST flow) and report agreement with experts."""
 
 from __future__ import annotations
 
 from eng5_runner.inventory import RunnerInventory
+from eng5_runner.judging import judge_schedule
 from eng5_runner.paths import RunnerPaths
+from eng5_runner.reporting import finish_run, report_context, write_comparisons
+from eng5_runner.schedule import build_schedule
 from eng5_runner.settings import RunnerSettings
 
 
 class AnchorAlignHandler:
-    """TODO."""
+    """Anchors only, no assignment id, no grade projection; BT and metrics computed here."""
 
     def execute(
         self, settings: RunnerSettings, inventory: RunnerInventory, paths: RunnerPaths
     ) -> int:
-        raise NotImplementedError
+        from eng5_runner.reports.alignment import build_alignment
+
+        schedule = build_schedule(settings, inventory)
+        judged = judge_schedule(settings, inventory, schedule, paths)
+        write_comparisons(paths, judged.records)
+        if judged.outcome is not None and not judged.published:
+            return 0  # huleedu with Kafka disabled: the request file is the result
+        result = build_alignment(
+            judged.records, inventory.anchors, grade_scale=inventory.grade_scale,
+            targets=settings.report.targets, ridge=settings.report.ridge,
+        )
+        ctx = report_context(settings, inventory, paths, judged)
+        code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")
+        if judged.outcome is not None:
+            judged.outcome.raise_for_failure()
+        return code

@@ -1,16 +1,33 @@
-"""TODO handler."""
+"""BOUNDARY_TEST: repeated, position-controlled comparisons of chosen boundary pairs."""
 
 from __future__ import annotations
 
+from eng5_runner.boundary_pairs import resolve_boundary_pairs
 from eng5_runner.inventory import RunnerInventory
+from eng5_runner.judging import judge_schedule
 from eng5_runner.paths import RunnerPaths
+from eng5_runner.reporting import finish_run, report_context, write_comparisons
+from eng5_runner.schedule import build_schedule
 from eng5_runner.settings import RunnerSettings
 
 
 class BoundaryTestHandler:
-    """TODO."""
+    """Each pair × iterations in both orders, one batch; win rates, bias, agreement."""
 
     def execute(
         self, settings: RunnerSettings, inventory: RunnerInventory, paths: RunnerPaths
     ) -> int:
-        raise NotImplementedError
+        from eng5_runner.reports.boundary import build_boundary
+
+        pairs = resolve_boundary_pairs(settings.boundary, inventory)
+        schedule = build_schedule(settings, inventory)
+        judged = judge_schedule(settings, inventory, schedule, paths)
+        write_comparisons(paths, judged.records)
+        if judged.outcome is not None and not judged.published:
+            return 0
+        result = build_boundary(judged.records, pairs, targets=settings.report.targets)
+        ctx = report_context(settings, inventory, paths, judged)
+        code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "boundary")
+        if judged.outcome is not None:
+            judged.outcome.raise_for_failure()
+        return code

@@ -8,7 +8,7 @@ validated).
 - :mod:`eng5_runner.reports.alignment`  anchor-align-test: ``build_alignment`` → markdown / terminal
 - :mod:`eng5_runner.reports.boundary`   boundary-test: ``build_boundary`` → markdown / terminal
 - :mod:`eng5_runner.reports.plots`      ``write_alignment_plots``, ``write_boundary_plots``
-- :mod:`eng5_runner.reports.artefact`   ``build_artefact``, ``validate_artefact``, ``write_artefact``
+- :mod:`eng5_runner.reports.artefact` ``build_artefact``, ``validate_artefact``, ``write_artefact``
 - :mod:`eng5_runner.reports.summary`    per-run ``summary.json`` for sweep leaderboards
 - :mod:`eng5_runner.reports.markdown`   shared markdown helpers
 """

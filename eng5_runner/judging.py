@@ -1,0 +1,73 @@
+"""Get judgements for a schedule from the configured backend (local engine or HuleEdu)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from eng5_runner.engine.records import JudgementRecord, PairRequest
+from eng5_runner.inventory import RunnerInventory
+from eng5_runner.paths import RunnerPaths
+from eng5_runner.settings import RunnerMode, RunnerSettings
+
+
+class JudgedRun(BaseModel):
+    """Records of one run plus what the backend said about them."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    records: tuple[JudgementRecord, ...]
+    partial_data: bool = False
+    batch_uuid: str | None = None
+    warnings: tuple[str, ...] = ()
+    published: bool = True
+    cj_published_scores: list[dict[str, Any]] | None = None
+    outcome: Any = None
+    """The HuleeduOutcome, for the huleedu backend."""
+
+
+def judge_schedule(
+    settings: RunnerSettings,
+    inventory: RunnerInventory,
+    schedule: Sequence[PairRequest],
+    paths: RunnerPaths,
+) -> JudgedRun:
+    """Run the schedule on the chosen backend; one ``asyncio.run`` per run."""
+    if settings.backend.kind == "local":
+        from eng5_runner.engine.run_local import judge_pairs
+
+        records = asyncio.run(
+            judge_pairs(settings, inventory, schedule, progress=settings.show_progress)
+        )
+        return JudgedRun(records=tuple(records))
+    return _judge_on_huleedu(settings, inventory, schedule, paths)
+
+
+def _judge_on_huleedu(
+    settings: RunnerSettings,
+    inventory: RunnerInventory,
+    schedule: Sequence[PairRequest],
+    paths: RunnerPaths,
+) -> JudgedRun:
+    from eng5_runner.huleedu import flows
+
+    if settings.mode is RunnerMode.BOUNDARY_TEST:
+        outcome = asyncio.run(flows.run_boundary(settings, inventory, paths, list(schedule)))
+    elif settings.mode is RunnerMode.EXECUTE:
+        outcome = asyncio.run(flows.run_execute(settings, inventory, paths))
+    else:
+        outcome = asyncio.run(flows.run_anchor_align(settings, inventory, paths))
+    scores = outcome.cj_published_scores
+    return JudgedRun(
+        records=tuple(outcome.records),
+        partial_data=outcome.partial_data,
+        batch_uuid=str(outcome.batch_uuid),
+        warnings=tuple(outcome.warnings),
+        published=outcome.published,
+        cj_published_scores=[s.model_dump(mode="json") for s in scores.scores]
+        if scores is not None else None,
+        outcome=outcome,
+    )

@@ -1,0 +1,386 @@
+"""anchor-align-test: how well the judge's Bradley–Terry scale agrees with expert grades.
+
+Every number follows METRICS.md "Agreement with expert grades". Only
+successful judgements between two anchors count; failures are listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from eng5_runner import stats
+from eng5_runner.engine.records import JudgementRecord
+from eng5_runner.errors import InputError
+from eng5_runner.grades import UnknownGradeError, grade_rank
+from eng5_runner.reports import markdown as md
+from eng5_runner.reports.context import (
+    FailedJudgement,
+    Frozen,
+    Outcome,
+    Proportion,
+    RecordCounts,
+    ReportContext,
+    TargetCheck,
+    count_records,
+    failed_judgements,
+    finite,
+    outcome,
+    proportion,
+)
+from eng5_runner.reports.plots import write_alignment_plots
+from eng5_runner.settings import ReportTargets
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from eng5_runner.inventory import Essay
+
+__all__ = ["AlignmentResult", "AnchorRow", "BTSummary", "InversionRow", "build_alignment",
+           "print_alignment_summary", "render_alignment_markdown", "write_alignment_plots"]
+
+Z95 = 1.959963984540054
+
+
+class AnchorRow(Frozen):
+    """One anchor's line in the report; ``theta``/``se`` are None when BT was not fitted."""
+
+    essay_id: str
+    label: str
+    grade: str
+    grade_rank: int
+    theta: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    actual_rank: int | None
+    """1 = highest BT score; ties share the better rank."""
+    expected_rank: int
+    """Position in expert-grade order, same-grade anchors ordered by actual rank (upstream)."""
+    wins: int
+    losses: int
+    comparisons: int
+    win_rate: float | None
+    source_file: str
+    bt_flag: str | None = None
+    """"no wins" / "no losses" when the BT fit flagged the essay."""
+
+
+class InversionRow(Frozen):
+    """A higher/lower-grade anchor pair where the lower grade won at least once."""
+
+    higher_label: str
+    higher_grade: str
+    lower_label: str
+    lower_grade: str
+    higher_wins: int
+    lower_wins: int
+    majority: bool
+    """The head-to-head record favours the lower grade."""
+    mean_confidence: float | None
+    """Mean judge confidence over the comparisons the lower grade won."""
+    justification: str | None
+    involves_ab: bool
+
+
+class BTSummary(Frozen):
+    fitted: bool
+    regularised: bool = False
+    ridge: float | None = None
+    n_components: int | None = None
+    loglik: float | None = None
+    zero_win: tuple[str, ...] = ()
+    zero_loss: tuple[str, ...] = ()
+    isolated: tuple[str, ...] = ()
+    note: str | None = None
+    """Why the fit is missing, when it is."""
+
+
+class AlignmentResult(Frozen):
+    grade_scale: str
+    n_anchors: int
+    tau_b: float | None
+    tau_b_ceiling: float | None
+    """Largest τ-b reachable given ties in the expert grades."""
+    somers_d: float | None
+    tau_upstream: float | None
+    """Upstream τ-a, same-grade anchors ordered by actual rank (comparability only)."""
+    direct_inversions: int
+    majority_inversions: int
+    inverted_comparisons: int
+    cross_grade_comparisons: int
+    inversion_rate: float | None
+    zero_win_anchors: int
+    zero_win_excl_bottom: int
+    zero_win_labels: tuple[str, ...]
+    lowest_grade: str | None
+    ab_regression: int
+    position: Proportion
+    """Comparisons won by the essay in slot A (Wilson 95% CI, binomial p vs 0.5)."""
+    ssr: float | None
+    bt: BTSummary
+    anchors: tuple[AnchorRow, ...]
+    """Sorted by expected rank."""
+    win_matrix: tuple[tuple[int, ...], ...]
+    """``win_matrix[i][j]``: times ``anchors[i]`` beat ``anchors[j]``."""
+    inversions: tuple[InversionRow, ...]
+    failures: tuple[FailedJudgement, ...]
+    counts: RecordCounts
+    targets: tuple[TargetCheck, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def targets_met(self) -> bool:
+        return all(check.passed for check in self.targets)
+
+
+def _ranks(anchors: Sequence[Essay], scale: str) -> list[int]:
+    ranks = []
+    for essay in anchors:
+        try:
+            ranks.append(grade_rank(essay.grade or "", scale))
+        except UnknownGradeError as exc:
+            raise InputError(f"anchor '{essay.label}' ({essay.source.path}): {exc}") from None
+    return ranks
+
+
+def build_alignment(records: Sequence[JudgementRecord], anchors: Sequence[Essay], *,
+                    grade_scale: str, targets: ReportTargets,
+                    ridge: float | None = None) -> AlignmentResult:
+    """Compute every anchor-alignment metric from the judgement records."""
+    n = len(anchors)
+    index = {essay.essay_id: i for i, essay in enumerate(anchors)}
+    ranks = _ranks(anchors, grade_scale)
+    labels = [essay.label for essay in anchors]
+    decided = [(r, o) for r in records if (o := outcome(r)) is not None]
+    used = [(r, o) for r, o in decided if o.winner_id in index and o.loser_id in index]
+    warnings = []
+    if len(used) < len(decided):
+        warnings.append(f"{len(decided) - len(used)} successful comparison(s) involve essays "
+                        "that are not anchors; they are left out")
+    win_idx = np.array([index[o.winner_id] for _, o in used], dtype=np.int64)
+    lose_idx = np.array([index[o.loser_id] for _, o in used], dtype=np.int64)
+    wins = np.bincount(win_idx, minlength=n)
+    losses = np.bincount(lose_idx, minlength=n)
+    theta, se, bt = _fit(n, win_idx, lose_idx, ridge, labels)
+    if bt.note:
+        warnings.append(bt.note)
+
+    actual = None  # competition ranking: 1 + number of clearly higher scores
+    if theta is not None:
+        t = np.asarray(theta)
+        actual = [int(r) for r in 1 + (t[None, :] > t[:, None] + 1e-9).sum(axis=1)]
+    order = sorted(range(n), key=lambda i: (ranks[i], actual[i] if actual else 0, labels[i]))
+    expected = {i: pos + 1 for pos, i in enumerate(order)}
+
+    grade_arr = np.array(ranks, dtype=np.int64)
+    cross = stats.cross_grade_records(win_idx, lose_idx, grade_arr)
+    inversions = tuple(_inversion(anchors, pair, used, index) for pair in cross if pair.inverted)
+    cross_total = sum(pair.comparisons for pair in cross)
+    inverted = sum(pair.lower_wins for pair in cross)
+
+    bottom = max(ranks) if ranks else None
+    zero_win = [i for i in order if wins[i] == 0]
+    zero_excl = sum(1 for i in zero_win if ranks[i] != bottom)
+    ab_regression = sum(1 for inv in inversions if inv.involves_ab)
+    flagged = {**{lb: "no losses" for lb in bt.zero_loss}, **{lb: "no wins" for lb in bt.zero_win},
+               **{lb: "not compared" for lb in bt.isolated}}
+    rows = tuple(_row(anchors[i], ranks[i], theta, se, actual, expected[i], int(wins[i]),
+                      int(losses[i]), flagged.get(labels[i]), i) for i in order)
+    grades_up = [-float(r) for r in ranks]
+    graded = len(set(ranks)) > 1  # else τ-b, its ceiling and Somers' d are undefined
+    tau_b = somers = tau_up = ssr = None
+    if theta is not None and se is not None and actual is not None:
+        spread = max(theta) - min(theta) > 1e-9
+        tau_b = finite(stats.kendall_tau_b(grades_up, theta)) if graded and spread else None
+        somers = finite(stats.somers_d(grades_up, theta)) if graded else None
+        tau_up = finite(stats.tau_upstream([a.grade or "" for a in anchors], actual))
+        ssr = finite(stats.scale_separation_reliability(theta, se)) if spread else None
+    return AlignmentResult(
+        grade_scale=grade_scale, n_anchors=n, tau_b=tau_b,
+        tau_b_ceiling=finite(stats.tau_b_ceiling(grades_up)) if graded else None,
+        somers_d=somers, tau_upstream=tau_up,
+        direct_inversions=len(inversions),
+        majority_inversions=sum(1 for inv in inversions if inv.majority),
+        inverted_comparisons=inverted, cross_grade_comparisons=cross_total,
+        inversion_rate=inverted / cross_total if cross_total else None,
+        zero_win_anchors=len(zero_win), zero_win_excl_bottom=zero_excl,
+        zero_win_labels=tuple(labels[i] for i in zero_win),
+        lowest_grade=anchors[ranks.index(bottom)].grade if bottom is not None else None,
+        ab_regression=ab_regression,
+        position=proportion(sum(1 for _, o in used if o.slot_a_won), len(used), test_half=True),
+        ssr=ssr, bt=bt, anchors=rows,
+        win_matrix=_win_matrix(n, win_idx, lose_idx, order),
+        inversions=inversions,
+        failures=failed_judgements(records, {e.essay_id: e.label for e in anchors}),
+        counts=count_records(records),
+        targets=(
+            TargetCheck.at_most("direct_inversions", "Direct inversions (unique pairs)",
+                                len(inversions), targets.direct_inversions_max),
+            TargetCheck.at_most("zero_win_excl_bottom", "Zero-win anchors (excl. lowest grade)",
+                                zero_excl, targets.zero_win_anchors_max),
+            TargetCheck.at_least("tau_upstream", "Kendall's τ (upstream τ-a)", tau_up,
+                                 targets.tau_upstream_min),
+            TargetCheck.at_most("ab_regression", "A/B regression (inversions with A or B)",
+                                ab_regression, targets.ab_regression_max),
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def _fit(n: int, winners: np.ndarray, losers: np.ndarray, ridge: float | None,
+         labels: list[str]) -> tuple[list[float] | None, list[float] | None, BTSummary]:
+    if n < 2 or len(winners) == 0:
+        return None, None, BTSummary(fitted=False, note="no successful comparisons between "
+                                     "anchors: the Bradley–Terry scale was not fitted")
+    try:
+        fit = stats.fit_bradley_terry(n, winners, losers, ridge=ridge)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return None, None, BTSummary(fitted=False, note=f"Bradley–Terry fit failed: {exc}")
+    bt = BTSummary(
+        fitted=True, regularised=bool(fit.regularised), ridge=finite(fit.ridge),
+        n_components=int(fit.n_components), loglik=finite(fit.loglik),
+        zero_win=tuple(labels[i] for i in fit.zero_win_items),
+        zero_loss=tuple(labels[i] for i in fit.zero_loss_items),
+        isolated=tuple(labels[i] for i in getattr(fit, "isolated_items", ())),
+    )
+    return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt
+
+
+def _win_matrix(n: int, winners: np.ndarray, losers: np.ndarray,
+                order: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    counts = np.zeros((n, n), dtype=np.int64)
+    np.add.at(counts, (winners, losers), 1)
+    ordered = counts[np.ix_(list(order), list(order))] if n else counts
+    return tuple(tuple(int(c) for c in row) for row in ordered)
+
+
+def _row(essay: Essay, rank: int, theta: list[float] | None, se: list[float] | None,
+         actual: list[int] | None, expected: int, wins: int, losses: int,
+         flag: str | None, i: int) -> AnchorRow:
+    t = theta[i] if theta else None
+    s = finite(se[i]) if se else None
+    games = wins + losses
+    return AnchorRow(
+        essay_id=essay.essay_id, label=essay.label, grade=essay.grade or "", grade_rank=rank,
+        theta=t, se=s,
+        ci_low=t - Z95 * s if t is not None and s is not None else None,
+        ci_high=t + Z95 * s if t is not None and s is not None else None,
+        actual_rank=actual[i] if actual else None, expected_rank=expected,
+        wins=wins, losses=losses, comparisons=games, win_rate=wins / games if games else None,
+        source_file=Path(essay.source.path).name, bt_flag=flag,
+    )
+
+
+def _inversion(anchors: Sequence[Essay], pair: stats.InversionPair,
+               used: Sequence[tuple[JudgementRecord, Outcome]],
+               index: dict[str, int]) -> InversionRow:
+    """The pair's row, with confidence and a justification from the comparisons it lost."""
+    high, low = anchors[pair.higher], anchors[pair.lower]
+    lost = [r for r, o in used if index[o.winner_id] == pair.lower
+            and index[o.loser_id] == pair.higher]
+    conf = [r.confidence for r in lost if r.confidence is not None]
+    return InversionRow(
+        higher_label=high.label, higher_grade=high.grade or "", lower_label=low.label,
+        lower_grade=low.grade or "", higher_wins=pair.higher_wins, lower_wins=pair.lower_wins,
+        majority=pair.majority, mean_confidence=sum(conf) / len(conf) if conf else None,
+        justification=next((r.justification for r in lost if r.justification), None),
+        involves_ab=any((g or " ")[0] in "AB" for g in (high.grade, low.grade)),
+    )
+
+
+# ------------------------------------------------------------------------- rendering
+
+
+def render_alignment_markdown(result: AlignmentResult, ctx: ReportContext,
+                              *, plots: Sequence[Path | str] = ()) -> str:
+    """The anchor-alignment report; ``plots`` are the files :func:`write_alignment_plots` made."""
+    r = result
+    pos = r.position
+    headline = (
+        f"**Kendall's τ-b = {md.fmt_num(r.tau_b)}** (ceiling {md.fmt_num(r.tau_b_ceiling)} "
+        f"given ties in the expert grades) · Somers' d = {md.fmt_num(r.somers_d)} · "
+        f"{r.counts.successful} successful comparisons of {r.n_anchors} anchors"
+    )
+    extra = [
+        ("Kendall's τ-b (headline)", md.fmt_num(r.tau_b)),
+        ("τ-b ceiling (grade ties)", md.fmt_num(r.tau_b_ceiling)),
+        ("Somers' d (scale | grade)", md.fmt_num(r.somers_d)),
+        ("Majority inversions (pairs)", str(r.majority_inversions)),
+        ("Inversion rate (comparisons)", f"{md.fmt_pct(r.inversion_rate, 1)} "
+         f"({r.inverted_comparisons}/{r.cross_grade_comparisons})"),
+        ("Zero-win anchors (all)", f"{r.zero_win_anchors} "
+         f"({', '.join(r.zero_win_labels) or 'none'}; lowest grade {r.lowest_grade or '—'})"),
+        ("Slot-A win share", f"{md.fmt_pct(pos.rate, 1)} "
+         f"{md.fmt_interval(pos.low, pos.high, pct=True, digits=1)}, p = {md.fmt_p(pos.p_value)}"),
+        ("Scale separation reliability", md.fmt_num(r.ssr)),
+        ("Comparisons (successful / failed)", f"{r.counts.successful} / {r.counts.failed}"),
+        ("Tokens / cost", f"{r.counts.tokens:,} / ${r.counts.cost_usd:.4f}"),
+    ]
+    summary = md.section("Summary", headline, md.targets_table(r.targets, extra),
+                         "Targets met: " + md.badge(r.targets_met))
+    bt = r.bt
+    method = f"penalised (ridge λ = {md.fmt_num(bt.ridge, 4)})" if bt.regularised else \
+        "maximum likelihood"
+    fit_lines = [f"- {bt.note}"] if not bt.fitted else [
+        f"- Estimation: {method}",
+        f"- Strongly connected components of the win graph: {bt.n_components}",
+        f"- Essays without wins: {', '.join(bt.zero_win) or 'none'}; "
+        f"without losses: {', '.join(bt.zero_loss) or 'none'}",
+    ]
+    rows = [
+        (a.expected_rank, a.label, a.grade,
+         f"{md.fmt_num(a.theta, 2)} ± {md.fmt_num(a.se, 2)}" if a.theta is not None else md.DASH,
+         md.fmt_interval(a.ci_low, a.ci_high, digits=2), md.fmt_int(a.actual_rank), a.wins,
+         a.losses, md.fmt_pct(a.win_rate), a.comparisons, a.source_file, a.bt_flag or "")
+        for a in r.anchors
+    ]
+    anchors = md.table(("Expected", "Anchor", "Grade", "θ ± SE", "95% interval", "Actual",
+                        "Wins", "Losses", "Win rate", "Comparisons", "Source", "Flag"),
+                       rows, align="rllrrrrrrrll")
+    inv_rows = [
+        (f"{i.higher_label} ({i.higher_grade})", f"{i.lower_label} ({i.lower_grade})",
+         f"{i.higher_wins}–{i.lower_wins}", "yes" if i.majority else "no",
+         md.fmt_num(i.mean_confidence, 1), md.truncate(i.justification, 160))
+        for i in r.inversions
+    ]
+    inversions = md.table(("Higher grade", "Lower grade", "Record (higher–lower)", "Majority",
+                           "Mean confidence (inverted)", "Justification (one)"), inv_rows) \
+        if inv_rows else "None: no lower-graded anchor beat a higher-graded one."
+    return md.document(
+        md.header(f"Anchor alignment report: {ctx.batch_label}", ctx, r.warnings),
+        summary,
+        md.section("Bradley–Terry fit", "\n".join(fit_lines)),
+        md.section("Per-anchor results", "Sorted by expected rank (expert grade; same-grade "
+                   "anchors by actual rank). θ is the BT logit score (Σθ = 0).", anchors),
+        md.section("Inversions", inversions),
+        md.failures_section(r.failures),
+        md.plots_section(plots),
+        md.prompts_section(ctx),
+        md.provenance_section(ctx),
+    )
+
+
+def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
+    """A compact terminal table: headline numbers and every target."""
+    from rich.table import Table
+
+    table = Table(title="Anchor alignment", show_header=True, header_style="bold")
+    for column in ("Metric", "Value", "Target", "Result"):
+        table.add_column(column, justify="left" if column == "Metric" else "right")
+    table.add_row("Kendall's τ-b", md.fmt_num(result.tau_b),
+                  f"ceiling {md.fmt_num(result.tau_b_ceiling)}", "")
+    table.add_row("Somers' d", md.fmt_num(result.somers_d), "", "")
+    for check in result.targets:
+        style = "green" if check.passed else "red"
+        table.add_row(check.label, md.fmt_target_value(check, check.value),
+                      f"{check.comparator} {md.fmt_target_value(check, check.threshold)}",
+                      f"[{style}]{'pass' if check.passed else 'fail'}[/]")
+    pos = result.position
+    table.add_row("Slot-A win share", md.fmt_pct(pos.rate, 1), f"p = {md.fmt_p(pos.p_value)}", "")
+    table.add_row("Comparisons ok / failed",
+                  f"{result.counts.successful} / {result.counts.failed}", "", "")
+    console.print(table)

@@ -1,0 +1,175 @@
+"""Report plots (PNG, dpi 120), drawn with matplotlib's Agg canvas.
+
+matplotlib is imported inside the functions, so importing this module is
+cheap; no pyplot state is touched (safe in threads and Hydra launchers).
+Every file is written atomically (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eng5_runner.atomic import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from eng5_runner.reports.alignment import AlignmentResult
+    from eng5_runner.reports.boundary import BoundaryResult
+    from eng5_runner.reports.context import Proportion
+
+DPI = 120
+BT_SCALE_PNG = "bt_scale.png"
+WIN_MATRIX_PNG = "win_matrix.png"
+BOUNDARY_WIN_PNG = "boundary_win_rates.png"
+BOUNDARY_SLOT_A_PNG = "boundary_slot_a.png"
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return write_bytes_atomic(path, buffer.getvalue())
+
+
+def write_alignment_plots(result: AlignmentResult, plots_dir: Path) -> list[Path]:
+    """BT scale with 95% intervals coloured by grade, and the win matrix; paths written."""
+    written: list[Path] = []
+    anchors = [a for a in result.anchors if a.theta is not None]
+    if anchors:
+        written.append(_save(_bt_scale(result), plots_dir / BT_SCALE_PNG))
+    if result.n_anchors >= 2:
+        written.append(_save(_win_matrix(result), plots_dir / WIN_MATRIX_PNG))
+    return written
+
+
+def _grade_colours(ranks: Sequence[int]) -> dict[int, Any]:
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    distinct = sorted(set(ranks))
+    span = max(len(distinct) - 1, 1)
+    return {rank: cmap(i / span) for i, rank in enumerate(distinct)}
+
+
+def _bt_scale(result: AlignmentResult) -> Figure:
+    anchors = sorted((a for a in result.anchors if a.theta is not None),
+                     key=lambda a: a.theta or 0.0)
+    colours = _grade_colours([a.grade_rank for a in anchors])
+    figure = _figure(7.0, 1.2 + 0.32 * len(anchors))
+    ax = figure.add_subplot()
+    seen: set[int] = set()
+    for y, a in enumerate(anchors):
+        theta = a.theta if a.theta is not None else 0.0
+        xerr = None
+        if a.ci_low is not None and a.ci_high is not None:
+            xerr = [[theta - a.ci_low], [a.ci_high - theta]]
+        label = None if a.grade_rank in seen else a.grade
+        seen.add(a.grade_rank)
+        ax.errorbar(theta, y, xerr=xerr, fmt="o", color=colours[a.grade_rank], capsize=3,
+                    label=label)
+    ax.set_yticks(range(len(anchors)), [f"{a.label} ({a.grade})" for a in anchors])
+    ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("Bradley–Terry score θ (logit), 95% interval")
+    ax.set_title("Anchors on the judge's scale, coloured by expert grade")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: _rank_of(result, labels[i]))
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], title="Grade",
+              loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    return figure
+
+
+def _rank_of(result: AlignmentResult, grade: str) -> int:
+    return next((a.grade_rank for a in result.anchors if a.grade == grade), 0)
+
+
+def _win_matrix(result: AlignmentResult) -> Figure:
+    matrix = result.win_matrix
+    n = len(matrix)
+    names = [f"{a.label} ({a.grade})" for a in result.anchors]
+    size = 2.5 + 0.45 * n
+    figure = _figure(size + 1.0, size)
+    ax = figure.add_subplot()
+    image = ax.imshow(matrix, cmap="Blues", vmin=0)
+    peak = max((max(row) for row in matrix), default=0)
+    for i in range(n):
+        for j in range(n):
+            if i != j and matrix[i][j]:
+                colour = "white" if matrix[i][j] > peak / 2 else "black"
+                ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=8,
+                        color=colour)
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
+
+    grades = [a.grade_rank for a in result.anchors]
+    for i in range(n):
+        for j in range(n):
+            if matrix[i][j] and grades[i] > grades[j]:  # lower grade beat higher: inversion
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
+                                       edgecolor="tab:red", linewidth=2))
+    ax.set_xticks(range(n), names, rotation=60, ha="right", fontsize="small")
+    ax.set_yticks(range(n), names, fontsize="small")
+    ax.set_xlabel("loser (column)")
+    ax.set_ylabel("winner (row)")
+    ax.set_title("Wins: row beat column (expected-rank order; red = inversion)")
+    figure.colorbar(image, ax=ax, shrink=0.8, label="wins",
+                    ticks=MaxNLocator(integer=True))
+    return figure
+
+
+def write_boundary_plots(result: BoundaryResult, plots_dir: Path) -> list[Path]:
+    """Forest plots: higher-grade win rate and slot-A win share per pair and pooled."""
+    if not result.pairs:
+        return []
+    names = [f"{p.higher} ({p.higher_grade}) > {p.lower} ({p.lower_grade})"
+             for p in result.pairs] + ["pooled"]
+    target = next((c.threshold for c in result.targets if c.name == "pooled_win_rate"), None)
+    wins = [p.stats.win for p in result.pairs] + [result.pooled.win]
+    slot_a = [p.stats.slot_a for p in result.pairs] + [result.pooled.slot_a]
+    return [
+        _save(_forest(names, wins, "Higher grade's win rate (Wilson 95%)", target),
+              plots_dir / BOUNDARY_WIN_PNG),
+        _save(_forest(names, slot_a, "Slot-A win share (Wilson 95%); 50% = no position bias",
+                      None), plots_dir / BOUNDARY_SLOT_A_PNG),
+    ]
+
+
+def _forest(names: Sequence[str], values: Sequence[Proportion], title: str,
+            target: float | None) -> Figure:
+    figure = _figure(7.0, 1.4 + 0.4 * len(names))
+    ax: Axes = figure.add_subplot()
+    count = len(names)
+    for i, prop in enumerate(values):
+        y = count - 1 - i
+        pooled = i == count - 1
+        if prop.rate is None:
+            ax.text(0.5, y, "no data", ha="center", va="center", fontsize="small")
+            continue
+        xerr = None
+        if prop.low is not None and prop.high is not None:
+            xerr = [[prop.rate - prop.low], [prop.high - prop.rate]]
+        ax.errorbar(prop.rate, y, xerr=xerr, fmt="D" if pooled else "o", capsize=3,
+                    color="black" if pooled else "tab:blue", markersize=7 if pooled else 5)
+        ax.text(1.02, y, f"{prop.k}/{prop.n}", va="center", fontsize="small",
+                transform=ax.get_yaxis_transform())
+    ax.axvline(0.5, color="grey", linestyle=":", linewidth=1)
+    if target is not None:
+        ax.axvline(target, color="tab:green", linestyle="--", linewidth=1, label="target")
+        ax.legend(loc="lower left", fontsize="small")
+    ax.set_yticks(range(count), list(reversed(names)))
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(-0.7, count - 0.3)
+    ax.set_title(title)
+    return figure

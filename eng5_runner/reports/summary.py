@@ -1,0 +1,136 @@
+"""Per-run ``summary.json``: the flat headline numbers a sweep leaderboard reads.
+
+Keys of ``metrics`` (None where undefined, never nan):
+
+- anchor-align-test: ``tau_b tau_b_ceiling tau_upstream somers_d direct_inversions
+  majority_inversions inversion_rate zero_win_anchors zero_win_excl_bottom ab_regression
+  ssr slot_a_rate slot_a_p``
+- boundary-test: ``pooled_win_rate pooled_slot_a_rate pooled_bias_p order_effect
+  pooled_mean_confidence position_consistency modal_agreement``
+
+``targets`` maps each target name to pass/fail; ``targets_met`` is their
+conjunction (None when the mode has no targets).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import ConfigDict
+
+from eng5_runner.atomic import write_json_atomic
+from eng5_runner.reports.context import Frozen, RecordCounts, ReportContext, TargetCheck
+
+if TYPE_CHECKING:
+    from eng5_runner.reports.alignment import AlignmentResult
+    from eng5_runner.reports.boundary import BoundaryResult
+
+SUMMARY_FILE = "summary.json"
+SummaryStatus = Literal["stub", "complete", "partial", "error"]
+Metric = float | int | None
+
+
+class RunSummary(Frozen):
+    """One run's headline numbers and provenance, flat for tables and CSV."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    summary_version: int = 1
+    mode: str
+    status: SummaryStatus
+    metrics: dict[str, Metric] = {}
+    targets: dict[str, bool] = {}
+    targets_met: bool | None = None
+    comparisons: int = 0
+    """Successful comparisons."""
+    failures: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    run_signature: str | None = None
+    batch_label: str | None = None
+    experiment_name: str | None = None
+    overrides: tuple[str, ...] = ()
+    judge_provider: str | None = None
+    judge_model: str | None = None
+    simulated: bool | None = None
+    system_prompt: str | None = None
+    rubric: str | None = None
+    generated_at: str | None = None
+
+    def write(self, path: Path) -> Path:
+        """Write atomically as JSON."""
+        return write_json_atomic(path, self.model_dump(mode="json"))
+
+
+def read_run_summary(path: Path) -> RunSummary:
+    """Load a ``summary.json`` (unknown keys from newer runners are ignored)."""
+    return RunSummary.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def _provenance(ctx: ReportContext | None) -> dict[str, object]:
+    if ctx is None:
+        return {}
+    return {
+        "run_signature": ctx.run_signature, "batch_label": ctx.batch_label,
+        "experiment_name": ctx.experiment_name, "overrides": ctx.overrides,
+        "judge_provider": ctx.judge_provider, "judge_model": ctx.judge_model,
+        "simulated": ctx.simulated, "system_prompt": ctx.system_prompt.name,
+        "rubric": ctx.rubric.name, "generated_at": ctx.created_at,
+    }
+
+
+def _make(mode: str, status: SummaryStatus, metrics: dict[str, Metric],
+          checks: tuple[TargetCheck, ...], counts: RecordCounts,
+          ctx: ReportContext | None) -> RunSummary:
+    targets = {check.name: check.passed for check in checks}
+    return RunSummary.model_validate({
+        "mode": mode, "status": status, "metrics": metrics, "targets": targets,
+        "targets_met": all(targets.values()) if targets else None,
+        "comparisons": counts.successful, "failures": counts.failed, "tokens": counts.tokens,
+        "cost_usd": counts.cost_usd, **_provenance(ctx),
+    })
+
+
+def summary_from_alignment(result: AlignmentResult, *, ctx: ReportContext | None = None,
+                           status: SummaryStatus = "complete") -> RunSummary:
+    metrics: dict[str, Metric] = {
+        "tau_b": result.tau_b, "tau_b_ceiling": result.tau_b_ceiling,
+        "tau_upstream": result.tau_upstream, "somers_d": result.somers_d,
+        "direct_inversions": result.direct_inversions,
+        "majority_inversions": result.majority_inversions,
+        "inversion_rate": result.inversion_rate,
+        "zero_win_anchors": result.zero_win_anchors,
+        "zero_win_excl_bottom": result.zero_win_excl_bottom,
+        "ab_regression": result.ab_regression, "ssr": result.ssr,
+        "slot_a_rate": result.position.rate, "slot_a_p": result.position.p_value,
+    }
+    return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
+
+
+def summary_from_boundary(result: BoundaryResult, *, ctx: ReportContext | None = None,
+                          status: SummaryStatus = "complete") -> RunSummary:
+    pooled = result.pooled
+    metrics: dict[str, Metric] = {
+        "pooled_win_rate": pooled.win.rate, "pooled_slot_a_rate": pooled.slot_a.rate,
+        "pooled_bias_p": pooled.slot_a.p_value, "order_effect": pooled.order_effect,
+        "pooled_mean_confidence": pooled.confidence.mean,
+        "position_consistency": pooled.position_consistency,
+        "modal_agreement": pooled.modal_agreement,
+    }
+    return _make("boundary-test", status, metrics, result.targets, result.counts, ctx)
+
+
+def write_run_summary(path: Path, *, mode: str, status: SummaryStatus,
+                      metrics: dict[str, Metric], targets: dict[str, bool],
+                      comparisons: int = 0, failures: int = 0, tokens: int = 0,
+                      cost_usd: float = 0.0, ctx: ReportContext | None = None) -> RunSummary:
+    """Write a summary for any mode (e.g. plan, dry-run, or an error) and return it."""
+    summary = RunSummary.model_validate({
+        "mode": mode, "status": status, "metrics": metrics, "targets": targets,
+        "targets_met": all(targets.values()) if targets else None,
+        "comparisons": comparisons, "failures": failures, "tokens": tokens,
+        "cost_usd": cost_usd, **_provenance(ctx),
+    })
+    summary.write(path)
+    return summary
