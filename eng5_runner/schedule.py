@@ -37,3 +37,10 @@ def build_schedule(settings: RunnerSettings, inventory: RunnerInventory) -> list
         )
     ids = [essay.essay_id for essay in essays_under_test(settings, inventory)]
     return design_for(ids, settings.pairing)
+
+
+def planned_mode(settings: RunnerSettings) -> RunnerMode:
+    """The mode whose schedule plan/dry-run show: boundary-test when pairs are set."""
+    if settings.mode not in (RunnerMode.PLAN, RunnerMode.DRY_RUN):
+        return settings.mode
+    return RunnerMode.BOUNDARY_TEST if settings.boundary.pairs else RunnerMode.ANCHOR_ALIGN_TEST

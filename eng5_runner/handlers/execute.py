@@ -1,16 +1,50 @@
-"""TODO handler."""
+"""EXECUTE: judge student essays together with the anchors and place them on the scale."""
 
 from __future__ import annotations
 
+from eng5_runner.atomic import write_text_atomic
+from eng5_runner.console import console
+from eng5_runner.errors import ConfigError
 from eng5_runner.inventory import RunnerInventory
+from eng5_runner.judging import judge_schedule
 from eng5_runner.paths import RunnerPaths
+from eng5_runner.reporting import report_context, write_comparisons
+from eng5_runner.schedule import build_schedule
 from eng5_runner.settings import RunnerSettings
 
 
 class ExecuteHandler:
-    """TODO."""
+    """Local: one comparison net over anchors + students. HuleEdu: the CJ execute flow."""
 
     def execute(
         self, settings: RunnerSettings, inventory: RunnerInventory, paths: RunnerPaths
     ) -> int:
-        raise NotImplementedError
+        from eng5_runner.reports.artefact import build_artefact, write_artefact
+        from eng5_runner.reports.placement import (
+            build_placement,
+            print_placement_summary,
+            render_placement_markdown,
+        )
+
+        if settings.backend.kind == "huleedu" and settings.backend.assignment_id is None:
+            raise ConfigError("execute on the huleedu backend needs backend.assignment_id",
+                              hint="set backend.assignment_id=<uuid> (and backend.course_id)")
+        schedule = build_schedule(settings, inventory) if settings.backend.kind == "local" else []
+        judged = judge_schedule(settings, inventory, schedule, paths)
+        write_comparisons(paths, judged.records)
+        if judged.outcome is not None and not (judged.published and settings.await_completion):
+            return 0  # published only (or Kafka disabled): the request file is the result
+        result = build_placement(judged.records, inventory.essays, ridge=settings.report.ridge)
+        ctx = report_context(settings, inventory, paths, judged)
+        write_text_atomic(paths.report, render_placement_markdown(result, ctx))
+        status = "partial" if judged.partial_data else "complete"
+        artefact = build_artefact(ctx=ctx, records=judged.records, essays=inventory.essays,
+                                  mode_result=None, status=status, requests=schedule or None,
+                                  extra={"placement": result.model_dump(mode="json")},
+                                  cj_published_scores=judged.cj_published_scores)
+        write_artefact(paths.artefact, artefact)
+        print_placement_summary(result, console)
+        console.print(f"Report: [bold]{paths.report}[/]")
+        if judged.outcome is not None:
+            judged.outcome.raise_for_failure()
+        return 0

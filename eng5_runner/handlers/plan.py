@@ -13,7 +13,7 @@ from eng5_runner.estimate import estimate_cost
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.provenance import run_signature
-from eng5_runner.schedule import build_schedule
+from eng5_runner.schedule import build_schedule, planned_mode
 from eng5_runner.settings import RunnerMode, RunnerSettings
 
 
@@ -35,13 +35,6 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
     if settings.mode is RunnerMode.EXECUTE and not inventory.students:
         warnings.append("execute without student essays")
     return warnings
-
-
-def planned_mode(settings: RunnerSettings) -> RunnerMode:
-    """The mode whose schedule plan/dry-run show: boundary-test when pairs are set."""
-    if settings.mode not in (RunnerMode.PLAN, RunnerMode.DRY_RUN):
-        return settings.mode
-    return RunnerMode.BOUNDARY_TEST if settings.boundary.pairs else RunnerMode.ANCHOR_ALIGN_TEST
 
 
 def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str, Any]:

@@ -1,0 +1,88 @@
+"""Cassettes: judgements as JSONL files that can live in git and drive CI replays.
+
+One JSON object per line, sorted by cache key: the :class:`JudgementRecord`
+fields (including ``cache_key``) plus ``key_inputs``, the hashes and
+parameters the key was computed from. Only successful judgements are exported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from eng5_runner.atomic import write_text_atomic
+from eng5_runner.engine.records import JudgementRecord
+from eng5_runner.engine.store import KeyInputs, MemoryStore, SqliteStore, cache_key
+from eng5_runner.errors import InputError
+
+
+def cassette_line(record: JudgementRecord, inputs: KeyInputs) -> str:
+    """One cassette line (no newline)."""
+    data = record.model_dump(mode="json")
+    data["cached"] = False
+    data["key_inputs"] = inputs
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def export_cassette(store_path: Path, out_path: Path, keys: Iterable[str] | None = None) -> int:
+    """Write all stored successes (or those with ``keys``) to ``out_path``; return the count."""
+    store = SqliteStore(store_path, read_only=True)
+    try:
+        lines = [cassette_line(record, inputs) for record, inputs in store.rows(keys)]
+    finally:
+        store.close()
+    write_text_atomic(Path(out_path), "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def read_cassette(path: Path) -> Iterator[tuple[JudgementRecord, KeyInputs]]:
+    """Records and key inputs from a cassette; InputError names the bad line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"cassette {path} not found",
+                         hint="export one with eng5-runner-cassette export, or fix cache.path")
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                inputs = data.pop("key_inputs", None) or {}
+                record = JudgementRecord.model_validate(data)
+            except (json.JSONDecodeError, AttributeError, ValidationError) as exc:
+                first = str(exc).splitlines()[0]
+                raise InputError(f"{path}:{line_no}: not a cassette line ({first})") from None
+            if not record.succeeded or not record.cache_key:
+                raise InputError(f"{path}:{line_no}: cassettes hold successful judgements "
+                                 "with a cache_key only")
+            if inputs and cache_key(inputs) != record.cache_key:
+                raise InputError(f"{path}:{line_no}: cache_key does not match key_inputs "
+                                 "(edited by hand?)")
+            yield record, inputs
+
+
+def load_cassette(path: Path) -> MemoryStore:
+    """A cassette as a read-only in-memory store (replay mode)."""
+    return MemoryStore(path, read_cassette(path))
+
+
+def import_cassette(path: Path, store_path: Path) -> int:
+    """Add a cassette's judgements to a store (existing keys are kept); return lines read."""
+    store = SqliteStore(store_path)
+    count = 0
+    try:
+        store.db.execute("BEGIN IMMEDIATE")
+        for record, inputs in read_cassette(path):
+            store.put(record, inputs)
+            count += 1
+        store.db.execute("COMMIT")
+    except BaseException:
+        if store.db.in_transaction:
+            store.db.execute("ROLLBACK")
+        raise
+    finally:
+        store.close()
+    return count

@@ -1,0 +1,197 @@
+"""The local engine's entry point: judge a list of pair requests.
+
+``judge_pairs`` serves what the store already holds, judges the rest with the
+configured judge through the scheduler (each judgement stored as it
+completes), and returns one record per request, in request order.
+
+Latent qualities for the simulated judge, in grade steps (higher = better):
+an anchor's is ``-grade_rank(grade)`` (A = 0, each lower grade one step down);
+a student's is a pseudo-quality spread uniformly over the same range,
+``-(steps - 1) * u`` with ``u`` from the sha256 of the essay text, so it is
+stable across runs but says nothing about the essay. The judge multiplies
+differences by ``judge.simulated.scale`` (see ``judges.simulated``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from eng5_runner.engine.http import build_client
+from eng5_runner.engine.judges.base import make_judge
+from eng5_runner.engine.judges.prompt import PROMPT_TEMPLATE, JudgePrompt, render_prompt
+from eng5_runner.engine.records import JudgementRecord, PairRequest
+from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler
+from eng5_runner.engine.store import KeyInputs, cache_key, key_inputs, open_store, text_sha256
+from eng5_runner.errors import CacheMissError, ConfigError
+from eng5_runner.grades import GRADE_SCALES, grade_rank
+from eng5_runner.inventory import Essay, RunnerInventory
+from eng5_runner.settings import PromptSettings, RunnerSettings
+
+
+def prompt_text(prompt: PromptSettings, key: str) -> str:
+    """The prompt's text (``file`` wins), as ``config.resolve_prompt`` leaves it."""
+    if prompt.file is not None:
+        try:
+            return prompt.file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{key}.file={prompt.file}: cannot read it ({exc})") from None
+    if not prompt.text or not prompt.text.strip():
+        raise ConfigError(f"{key}.text is empty", hint=f"set {key}.text or {key}.file")
+    return prompt.text.strip()
+
+
+class ComparisonInputs:
+    """Texts and cache keys of one run's comparisons (hashes computed once)."""
+
+    def __init__(self, settings: RunnerSettings, inventory: RunnerInventory) -> None:
+        self.essays: dict[str, Essay] = inventory.by_id()
+        self.system = prompt_text(settings.system_prompt, "system_prompt")
+        self.rubric = prompt_text(settings.rubric, "rubric")
+        show_task = settings.dataset.include_assignment and inventory.assignment_text
+        self.assignment = inventory.assignment_text if show_task else None
+        self.sha = {i: text_sha256(e.text) or "" for i, e in self.essays.items()}
+        judge = settings.judge
+        self.static = {
+            "provider": judge.provider, "model": judge.model,
+            "generation_params": judge.generation_params, "template": PROMPT_TEMPLATE,
+            "system_prompt_sha256": text_sha256(self.system) or "",
+            "rubric_sha256": text_sha256(self.rubric) or "",
+            "assignment_sha256": text_sha256(self.assignment),
+        }
+
+    def essay(self, essay_id: str) -> Essay:
+        try:
+            return self.essays[essay_id]
+        except KeyError:
+            raise ValueError(f"essay id {essay_id!r} is not in the inventory") from None
+
+    def inputs(self, request: PairRequest) -> KeyInputs:
+        """The cache-key inputs of one comparison."""
+        for essay_id in (request.a_id, request.b_id):
+            self.essay(essay_id)
+        return key_inputs(**self.static, essay_a_sha256=self.sha[request.a_id],  # type: ignore[arg-type]
+                          essay_b_sha256=self.sha[request.b_id], iteration=request.iteration)
+
+    def prompt(self, request: PairRequest) -> JudgePrompt:
+        return render_prompt(self.system, self.rubric, self.assignment,
+                             self.essays[request.a_id].text, self.essays[request.b_id].text)
+
+
+def cache_key_for(settings: RunnerSettings, inventory: RunnerInventory,
+                  request: PairRequest) -> str:
+    """The store key of one comparison (see ``engine.store.key_inputs``)."""
+    return cache_key(ComparisonInputs(settings, inventory).inputs(request))
+
+
+def latent_qualities(inventory: RunnerInventory) -> dict[str, float]:
+    """Latent quality per essay id for the simulated judge (module docstring)."""
+    steps = len(GRADE_SCALES[inventory.grade_scale])
+    qualities: dict[str, float] = {}
+    for essay in inventory.essays:
+        if essay.role == "anchor" and essay.grade is not None:
+            qualities[essay.essay_id] = -float(grade_rank(essay.grade, inventory.grade_scale))
+        else:
+            digest = hashlib.sha256(b"simulated-quality\0" + essay.text.encode()).digest()
+            qualities[essay.essay_id] = -(steps - 1) * int.from_bytes(digest[:8], "big") / 2**64
+    return qualities
+
+
+def _as_served(hit: JudgementRecord, request: PairRequest) -> JudgementRecord:
+    winner_id, loser_id = (
+        (request.a_id, request.b_id) if hit.winner == "A" else (request.b_id, request.a_id)
+    )
+    return hit.model_copy(update={
+        "comparison_id": request.comparison_id, "essay_a_id": request.a_id,
+        "essay_b_id": request.b_id, "iteration": request.iteration,
+        "winner_id": winner_id, "loser_id": loser_id, "cached": True,
+    })
+
+
+def _miss_error(inputs: ComparisonInputs, misses: list[PairRequest], path: object) -> Exception:
+    shown = "; ".join(
+        f"{r.comparison_id} ({inputs.essay(r.a_id).label} vs {inputs.essay(r.b_id).label}, "
+        f"iteration {r.iteration})" for r in misses[:5]
+    )
+    more = f" and {len(misses) - 5} more" if len(misses) > 5 else ""
+    return CacheMissError(
+        f"replay: {len(misses)} comparison(s) not recorded in {path}: {shown}{more}",
+        hint="record them with the same settings and cache=read_write (then export a "
+             "cassette with eng5-runner-cassette export), or change back the setting that "
+             "differs",
+    )
+
+
+async def judge_pairs(
+    settings: RunnerSettings,
+    inventory: RunnerInventory,
+    requests: Sequence[PairRequest],
+    *,
+    progress: bool = True,
+    client: httpx.AsyncClient | None = None,
+) -> list[JudgementRecord]:
+    """One record per request, in order: stored ones first, the rest judged now.
+
+    Raises CacheMissError (replay mode, before any judge call), ProviderAuthError
+    (missing key before any call; rejected key after in-flight work is stored),
+    ProviderUnreachable (host down after all retries). ``client`` overrides the
+    shared HTTP client (it is then not closed here).
+    """
+    inputs = ComparisonInputs(settings, inventory)
+    key_data = [inputs.inputs(r) for r in requests]
+    keys = [cache_key(d) for d in key_data]
+    store = open_store(settings.cache)
+    try:
+        hits = store.get_many(keys) if store is not None else {}
+        results: list[JudgementRecord | None] = [
+            _as_served(hits[k], r) if k in hits else None
+            for k, r in zip(keys, requests, strict=True)
+        ]
+        todo = [i for i, record in enumerate(results) if record is None]
+        if todo and settings.cache.mode == "replay":
+            raise _miss_error(inputs, [requests[i] for i in todo], settings.cache.path)
+        if todo:
+            by_key = {keys[i]: key_data[i] for i in todo}
+            jobs = [Job(requests[i], keys[i]) for i in todo]
+
+            def sink(record: JudgementRecord) -> None:
+                if store is not None:
+                    store.put(record, by_key[record.cache_key])
+
+            judged = await _run_judge(settings, inputs, inventory, jobs, sink, client,
+                                      ProgressDisplay(len(requests), done=len(requests) - len(todo),
+                                                      enabled=progress and settings.show_progress))
+            for i, record in zip(todo, judged, strict=True):
+                results[i] = record
+    finally:
+        if store is not None:
+            store.close()
+    return [r for r in results if r is not None]
+
+
+async def _run_judge(settings: RunnerSettings, inputs: ComparisonInputs,
+                     inventory: RunnerInventory, jobs: list[Job],
+                     sink: Callable[[JudgementRecord], None], client: httpx.AsyncClient | None,
+                     display: ProgressDisplay) -> list[JudgementRecord]:
+    own_client = None
+    if settings.judge.provider == "simulated":
+        judge = make_judge(settings.judge, qualities=latent_qualities(inventory))
+    else:
+        if client is None:
+            client = own_client = build_client(settings.judge)
+        try:
+            judge = make_judge(settings.judge, client=client)
+        except BaseException:
+            if own_client is not None:
+                await own_client.aclose()
+            raise
+    try:
+        with display:
+            scheduler = Scheduler(judge, settings.judge, prompt_for=inputs.prompt, sink=sink,
+                                  progress=display)
+            return await scheduler.run(jobs)
+    finally:
+        if own_client is not None:
+            await own_client.aclose()

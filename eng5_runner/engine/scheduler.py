@@ -1,0 +1,278 @@
+"""Runs judge calls concurrently: limits, retries, progress, one record per job.
+
+A pool of ``judge.concurrency`` workers takes jobs in order. Each call waits
+for the requests- and tokens-per-minute buckets, then retries 429/5xx,
+timeouts and connection errors with exponential backoff and jitter (a 429's
+``Retry-After`` wins, capped at ``backoff_max_s``, and pauses every worker).
+A malformed answer is re-asked once. Every finished job, succeeded or failed,
+goes to ``sink`` at once (the store writes it). A rejected key (401) or a
+host still unreachable after all retries stops new work; the error is raised
+once in-flight jobs are recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from eng5_runner.engine.judges.base import Judge
+from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
+from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
+from eng5_runner.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderResponseError,
+    ProviderTimeout,
+    ProviderUnreachable,
+)
+from eng5_runner.settings import JudgeSettings
+
+MALFORMED_REASKS = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One comparison to judge; ``cache_key`` is copied into its record."""
+
+    request: PairRequest
+    cache_key: str = ""
+
+
+class TokenBucket:
+    """Refills ``per_minute`` units per minute, holds up to 10 s worth (≥ 1 call)."""
+
+    def __init__(self, per_minute: float) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, per_minute / 6.0)
+        self.level = self.capacity
+        self.stamp = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    async def acquire(self, amount: float) -> None:
+        """Wait until ``amount`` fits (a request bigger than the bucket waits for a full one)."""
+        async with self.lock:
+            need = min(amount, self.capacity)
+            self._refill()
+            while self.level < need:
+                await asyncio.sleep((need - self.level) / self.rate)
+                self._refill()
+            self.level -= amount
+
+    def refund(self, amount: float) -> None:
+        """Correct an estimate once the real usage is known (negative = charge more)."""
+        self._refill()
+        self.level = min(self.capacity, self.level + amount)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f}/s" if speed else "-/s", style="cyan")
+
+
+class ProgressDisplay:
+    """A rich progress bar (done, failed, rate, ETA, tokens, cost) on stderr.
+
+    Does nothing when ``enabled`` is false or stderr is not a terminal.
+    """
+
+    def __init__(self, total: int, *, done: int = 0, enabled: bool = True,
+                 description: str = "judging") -> None:
+        console = Console(stderr=True)
+        self.bar: Progress | None = None
+        self.failed, self.tokens, self.cost = 0, 0, 0.0
+        if enabled and console.is_terminal:
+            self.bar = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]} failed"), _RateColumn(),
+                TimeRemainingColumn(), TextColumn("{task.fields[tokens]:,} tok"),
+                TextColumn("${task.fields[cost]:.4f}"), console=console,
+            )
+            self.task = self.bar.add_task(
+                description, total=total, completed=done, failed=0, tokens=0, cost=0.0
+            )
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def advance(self, record: JudgementRecord) -> None:
+        """Count one finished comparison."""
+        if self.bar is None:
+            return
+        self.failed += not record.succeeded
+        self.tokens += record.prompt_tokens + record.completion_tokens
+        self.cost += record.cost_usd
+        self.bar.update(self.task, advance=1, failed=self.failed, tokens=self.tokens,
+                        cost=self.cost)
+
+
+def estimate_tokens(prompt: JudgePrompt, max_tokens: int) -> int:
+    """Rough token use of one call: prompt characters / 4 + the answer budget."""
+    return (len(prompt.system) + len(prompt.user)) // 4 + max_tokens
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Scheduler:
+    """Judge jobs with bounded concurrency; see the module docstring."""
+
+    def __init__(
+        self,
+        judge: Judge,
+        settings: JudgeSettings,
+        *,
+        prompt_for: Callable[[PairRequest], JudgePrompt],
+        sink: Callable[[JudgementRecord], None],
+        progress: ProgressDisplay | None = None,
+    ) -> None:
+        self.judge = judge
+        self.settings = settings
+        self.prompt_for = prompt_for
+        self.sink = sink
+        self.progress = progress
+        rpm, tpm = settings.requests_per_minute, settings.tokens_per_minute
+        self.rpm = TokenBucket(rpm) if rpm else None
+        self.tpm = TokenBucket(tpm) if tpm else None
+        self.cooldown_until = 0.0
+        self.fatal: ProviderError | None = None
+        self.rng = random.Random()
+
+    async def run(self, jobs: Sequence[Job]) -> list[JudgementRecord]:
+        """Judge every job; records come back in job order."""
+        results: list[JudgementRecord | None] = [None] * len(jobs)
+        queue = iter(enumerate(jobs))
+
+        async def worker() -> None:
+            for index, job in queue:
+                record = await self.judge_job(job)
+                results[index] = record
+                self.sink(record)
+                if self.progress is not None:
+                    self.progress.advance(record)
+                if self.fatal is not None:
+                    return
+
+        workers = min(self.settings.concurrency, len(jobs))
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker())
+        if self.fatal is not None:
+            raise self.fatal
+        return [r for r in results if r is not None]
+
+    def backoff(self, retry: int, retry_after: float | None) -> float:
+        """Seconds before retry number ``retry`` (1-based)."""
+        cap = self.settings.backoff_max_s
+        if retry_after is not None:
+            return min(retry_after, cap)
+        delay = min(cap, self.settings.backoff_base_s * 2 ** (retry - 1))
+        return delay * (0.5 + 0.5 * self.rng.random())
+
+    async def _wait_turn(self, tokens: int) -> None:
+        pause = self.cooldown_until - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        if self.rpm is not None:
+            await self.rpm.acquire(1)
+        if self.tpm is not None:
+            await self.tpm.acquire(tokens)
+
+    async def judge_job(self, job: Job) -> JudgementRecord:
+        """One comparison with retries and one re-ask; never raises ProviderError."""
+        prompt = self.prompt_for(job.request)
+        estimate = estimate_tokens(prompt, self.settings.max_tokens)
+        started, attempts, retries, reasks = utc_now(), 0, 0, 0
+        while True:
+            attempts += 1
+            await self._wait_turn(estimate)
+            t0 = time.perf_counter()
+            try:
+                answer = await self.judge.judge(prompt, job.request)
+            except ProviderError as exc:
+                latency = (time.perf_counter() - t0) * 1000
+                retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
+                if isinstance(exc, ProviderResponseError) and exc.malformed:
+                    if reasks < MALFORMED_REASKS:
+                        reasks += 1
+                        continue
+                elif _retryable(exc) and retries < self.settings.max_retries:
+                    retries += 1
+                    delay = self.backoff(retries, retry_after)
+                    if retry_after is not None:
+                        self.cooldown_until = max(self.cooldown_until, time.monotonic() + delay)
+                    await asyncio.sleep(delay)
+                    continue
+                if isinstance(exc, ProviderAuthError | ProviderUnreachable) and self.fatal is None:
+                    self.fatal = exc
+                return self._failed(job, prompt, exc, attempts, latency, started)
+            latency = (time.perf_counter() - t0) * 1000
+            if self.tpm is not None:
+                self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
+            return self._succeeded(job, prompt, answer, attempts, latency, started)
+
+    def _succeeded(self, job: Job, prompt: JudgePrompt, answer: JudgeAnswer, attempts: int,
+                   latency: float, started: str) -> JudgementRecord:
+        req = job.request
+        winner_id, loser_id = (
+            (req.a_id, req.b_id) if answer.winner == "A" else (req.b_id, req.a_id)
+        )
+        return JudgementRecord(
+            comparison_id=req.comparison_id, essay_a_id=req.a_id, essay_b_id=req.b_id,
+            iteration=req.iteration, status="succeeded", winner=answer.winner,
+            winner_id=winner_id, loser_id=loser_id, confidence=answer.confidence,
+            justification=answer.justification, provider=answer.provider, model=answer.model,
+            prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+            cost_usd=answer.cost_usd, latency_ms=round(latency, 3), attempts=attempts,
+            started_at=started, completed_at=utc_now(), cache_key=job.cache_key,
+            response_sha256=answer.response_sha256, prompt_sha256=prompt_sha256(prompt),
+        )
+
+    def _failed(self, job: Job, prompt: JudgePrompt, exc: ProviderError, attempts: int,
+                latency: float, started: str) -> JudgementRecord:
+        req = job.request
+        return JudgementRecord(
+            comparison_id=req.comparison_id, essay_a_id=req.a_id, essay_b_id=req.b_id,
+            iteration=req.iteration, status="failed",
+            failure_reason=f"{type(exc).__name__}: {exc.one_line()} [attempts: {attempts}]",
+            provider=self.judge.provider, model=self.judge.model, latency_ms=round(latency, 3),
+            attempts=attempts, started_at=started, completed_at=utc_now(),
+            cache_key=job.cache_key, prompt_sha256=prompt_sha256(prompt),
+        )
+
+
+def _retryable(exc: ProviderError) -> bool:
+    if isinstance(exc, ProviderRateLimited | ProviderTimeout | ProviderUnreachable):
+        return True
+    return isinstance(exc, ProviderResponseError) and exc.retryable

@@ -1,0 +1,236 @@
+"""The judgement store: cache, resume and replay, in one SQLite file.
+
+Successful judgements are keyed by :func:`cache_key`, a sha256 over every
+input that can change the answer; failures go to their own table with the
+reason and are never served. The file is shared safely by several processes
+(WAL journal, busy timeout, every write its own short transaction), so
+parallel sweep jobs can use one store. In replay mode the store is opened
+read-only, or a ``.jsonl`` cassette is loaded into memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eng5_runner.engine.records import JudgementRecord
+from eng5_runner.errors import ConfigError, InputError
+from eng5_runner.settings import CacheSettings
+
+KeyInputs = dict[str, Any]
+Rows = Iterator[tuple[JudgementRecord, KeyInputs]]
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS judgements (
+    cache_key  TEXT PRIMARY KEY,
+    record     TEXT NOT NULL,
+    key_inputs TEXT NOT NULL,
+    stored_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failures (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    cache_key     TEXT NOT NULL,
+    comparison_id TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    record        TEXT NOT NULL,
+    stored_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_by_key ON failures (cache_key);
+"""
+_CHUNK = 500
+
+
+def text_sha256(text: str | None) -> str | None:
+    """sha256 of a text (None stays None: "not shown to the judge")."""
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+def canonical_json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def key_inputs(
+    *, provider: str, model: str, generation_params: Mapping[str, object], template: str,
+    system_prompt_sha256: str, rubric_sha256: str, assignment_sha256: str | None,
+    essay_a_sha256: str, essay_b_sha256: str, iteration: int,
+) -> KeyInputs:
+    """What a judgement depends on; texts by their sha256 (slot order = A/B fields).
+
+    ``template`` is the prompt layout version (:data:`judges.prompt.PROMPT_TEMPLATE`).
+    """
+    return {
+        "provider": provider, "model": model, "generation_params": dict(generation_params),
+        "prompt_template": template,
+        "system_prompt_sha256": system_prompt_sha256, "rubric_sha256": rubric_sha256,
+        "assignment_sha256": assignment_sha256, "essay_a_sha256": essay_a_sha256,
+        "essay_b_sha256": essay_b_sha256, "iteration": iteration,
+    }
+
+
+def cache_key(inputs: KeyInputs) -> str:
+    """sha256 of the canonical JSON of :func:`key_inputs`."""
+    return hashlib.sha256(canonical_json(inputs).encode()).hexdigest()
+
+
+class JudgementStore:
+    """Stored successes (served) and failures (kept for the record only)."""
+
+    path: Path
+    read_only: bool
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
+        """Stored successes among ``keys``, marked ``cached=True``."""
+        raise NotImplementedError
+
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+        """Store one finished judgement durably (success or failure)."""
+        raise NotImplementedError
+
+    def rows(self, keys: Iterable[str] | None = None) -> Rows:
+        """Stored successes with their key inputs, by cache key."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the store."""
+
+
+class SqliteStore(JudgementStore):
+    """A SQLite file; one connection per store object, opened once."""
+
+    def __init__(self, path: Path, *, read_only: bool = False, timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            if not self.path.is_file():
+                raise InputError(f"cache.path={self.path}: judgement store not found",
+                                 hint="record it first with cache=read_write")
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+            self._init_schema()
+        self.db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+
+    def _init_schema(self) -> None:
+        for attempt in range(50):
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self.db.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
+        found: dict[str, JudgementRecord] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT cache_key, record FROM judgements WHERE cache_key IN ({marks})"
+            for key, text in self.db.execute(query, chunk):
+                found[key] = JudgementRecord.model_validate_json(text).model_copy(
+                    update={"cached": True}
+                )
+        return found
+
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+        if self.read_only:
+            raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        stored = record.model_copy(update={"cached": False}).model_dump_json()
+        if record.succeeded:
+            self.db.execute(
+                "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
+                (record.cache_key, stored, canonical_json(inputs), now),
+            )
+        else:
+            self.db.execute(
+                "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now),
+            )
+
+    def rows(self, keys: Iterable[str] | None = None) -> Rows:
+        if keys is None:
+            query = "SELECT record, key_inputs FROM judgements ORDER BY cache_key"
+            cursor = self.db.execute(query)
+            for text, inputs in cursor:
+                yield JudgementRecord.model_validate_json(text), json.loads(inputs)
+            return
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = (f"SELECT record, key_inputs FROM judgements WHERE cache_key IN ({marks}) "
+                     "ORDER BY cache_key")
+            for text, inputs in self.db.execute(query, chunk).fetchall():
+                yield JudgementRecord.model_validate_json(text), json.loads(inputs)
+
+    def failures(self, key: str | None = None) -> list[JudgementRecord]:
+        """Recorded failures (all, or those of one cache key), oldest first."""
+        if key is None:
+            cursor = self.db.execute("SELECT record FROM failures ORDER BY id")
+        else:
+            cursor = self.db.execute(
+                "SELECT record FROM failures WHERE cache_key = ? ORDER BY id", (key,)
+            )
+        return [JudgementRecord.model_validate_json(t) for (t,) in cursor]
+
+    def count(self) -> int:
+        """Number of stored successes."""
+        return int(self.db.execute("SELECT COUNT(*) FROM judgements").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class MemoryStore(JudgementStore):
+    """Read-only judgements held in memory (a loaded cassette)."""
+
+    def __init__(self, path: Path, rows: Iterable[tuple[JudgementRecord, KeyInputs]]) -> None:
+        self.path = Path(path)
+        self.read_only = True
+        self.data = {record.cache_key: (record, inputs) for record, inputs in rows}
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
+        return {
+            key: self.data[key][0].model_copy(update={"cached": True})
+            for key in keys if key in self.data
+        }
+
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+        raise ConfigError(f"cache.path={self.path} is a read-only cassette")
+
+    def rows(self, keys: Iterable[str] | None = None) -> Rows:
+        wanted = sorted(self.data) if keys is None else sorted(set(keys) & self.data.keys())
+        for key in wanted:
+            yield self.data[key]
+
+
+def open_store(cache: CacheSettings) -> JudgementStore | None:
+    """The store ``cache`` asks for: None when off, read-only in replay mode."""
+    if cache.mode == "off":
+        return None
+    is_cassette = cache.path.suffix.lower() == ".jsonl"
+    if cache.mode == "replay":
+        if is_cassette:
+            from eng5_runner.engine.cassette import load_cassette
+
+            return load_cassette(cache.path)
+        return SqliteStore(cache.path, read_only=True)
+    if is_cassette:
+        raise ConfigError(
+            f"cache.path={cache.path}: a .jsonl cassette can only be replayed",
+            hint="use cache=replay, or import it into a store (eng5-runner-cassette import)",
+        )
+    return SqliteStore(cache.path)

@@ -1,0 +1,62 @@
+"""Statistics for the reports: Bradley–Terry, agreement with grades, boundary tests.
+
+The public API named in METRICS.md ("Public statistics API"); numpy arrays or sequences
+in, plain floats or small frozen dataclasses out, never nan or ±inf.
+"""
+
+from __future__ import annotations
+
+from eng5_runner.stats.agreement import (
+    InversionPair,
+    cross_grade_records,
+    direct_inversions,
+    inversion_rate,
+    kendall_tau_b,
+    majority_inversions,
+    somers_d,
+    tau_b_ceiling,
+    tau_upstream,
+)
+from eng5_runner.stats.boundary import (
+    binomial_test_p,
+    mean_t_interval,
+    modal_agreement,
+    order_effect,
+    position_consistency,
+    wilson_interval,
+)
+from eng5_runner.stats.bt import DEFAULT_RIDGE, BTFit, BTNotIdentifiable, fit_bradley_terry
+from eng5_runner.stats.grades import (
+    GRADE_SCALES,
+    UnknownGradeError,
+    grade_rank,
+    normalise_grade,
+)
+from eng5_runner.stats.reliability import scale_separation_reliability
+
+__all__ = [
+    "DEFAULT_RIDGE",
+    "GRADE_SCALES",
+    "BTFit",
+    "BTNotIdentifiable",
+    "InversionPair",
+    "UnknownGradeError",
+    "binomial_test_p",
+    "cross_grade_records",
+    "direct_inversions",
+    "fit_bradley_terry",
+    "grade_rank",
+    "inversion_rate",
+    "kendall_tau_b",
+    "majority_inversions",
+    "mean_t_interval",
+    "modal_agreement",
+    "normalise_grade",
+    "order_effect",
+    "position_consistency",
+    "scale_separation_reliability",
+    "somers_d",
+    "tau_b_ceiling",
+    "tau_upstream",
+    "wilson_interval",
+]
