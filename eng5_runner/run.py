@@ -35,6 +35,12 @@ def run_from_cfg(
         if code != 0 and not multirun:
             raise SystemExit(code)
         return code
+    except KeyboardInterrupt:
+        err_console.print(
+            "[bold red]interrupted:[/] judgements already made are kept in the store; "
+            "run the same command again to resume"
+        )
+        raise SystemExit(130) from None
     except RunnerError as exc:
         if os.environ.get("ENG5_FULL_ERROR") == "1":
             raise
