@@ -38,6 +38,8 @@ class HuleeduOutcome(BaseModel):
     published: bool
     awaited: bool
     partial_data: bool
+    """Awaited but incomplete: timeout, lost broker, or CJ failure before completion."""
+    timed_out: bool = False
     completed: bool = False
     cj_status: str | None = None
     cj_failure: str | None = None
@@ -180,6 +182,7 @@ def _fill(
         )
     outcome.awaited = True
     outcome.partial_data = events.partial_data
+    outcome.timed_out = events.timed_out
     outcome.completed = events.completion is not None
     outcome.cj_status = events.completion.status if events.completion else None
     outcome.cj_failure = events.failure.reason() if events.failure else None
