@@ -45,10 +45,14 @@ class SweepRow(BaseModel):
     tokens: int | None = None
     cost_usd: float | None = None
 
+    varying: tuple[str, ...] = ()
+    """The overrides that differ between the sweep's jobs (set by ``collect_sweep``)."""
+
     @property
     def variant(self) -> str:
-        """The overrides that define this job, as one short string."""
-        return " ".join(o for o in self.overrides if not o.startswith("hydra.")) or self.job
+        """The overrides that tell this job apart from the others, as one short string."""
+        shown = self.varying or tuple(o for o in self.overrides if not o.startswith("hydra."))
+        return " ".join(shown) or self.job
 
 
 class SweepSummary(BaseModel):
@@ -103,6 +107,10 @@ def collect_sweep(sweep_dir: Path, *, sort_by: str = "tau_b", descending: bool |
     """Read every job directory below ``sweep_dir`` (one level) into a summary."""
     rows = [row for d in sorted(p for p in sweep_dir.iterdir() if p.is_dir())
             if (row := read_job(d)) is not None]
+    common = set.intersection(*(set(r.overrides) for r in rows)) if len(rows) > 1 else set()
+    rows = [r.model_copy(update={"varying": tuple(o for o in r.overrides if o not in common
+                                                   and not o.startswith("hydra."))})
+            for r in rows]
     if descending is None:
         descending = sort_by not in LOWER_IS_BETTER
 
