@@ -54,7 +54,7 @@ class SimulatedJudgeSettings(_Frozen):
     position_bias: float = 0.0
     """Added to essay A's logit: > 0 favours slot A."""
     scale: float = Field(1.0, gt=0)
-    """Logit difference per grade step."""
+    """Multiplies the grade-step differences (relative to the noise): larger = easier pairs."""
     seed: int = 0
     latency_ms: float = Field(0.0, ge=0)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import httpx
 
@@ -54,13 +55,16 @@ class ComparisonInputs:
         self.assignment = inventory.assignment_text if show_task else None
         self.sha = {i: text_sha256(e.text) or "" for i, e in self.essays.items()}
         judge = settings.judge
-        self.static = {
-            "provider": judge.provider, "model": judge.model,
-            "generation_params": judge.generation_params, "template": PROMPT_TEMPLATE,
-            "system_prompt_sha256": text_sha256(self.system) or "",
-            "rubric_sha256": text_sha256(self.rubric) or "",
-            "assignment_sha256": text_sha256(self.assignment),
-        }
+        self.key_inputs = partial(
+            key_inputs,
+            provider=judge.provider,
+            model=judge.model,
+            generation_params=judge.generation_params,
+            template=PROMPT_TEMPLATE,
+            system_prompt_sha256=text_sha256(self.system) or "",
+            rubric_sha256=text_sha256(self.rubric) or "",
+            assignment_sha256=text_sha256(self.assignment),
+        )
 
     def essay(self, essay_id: str) -> Essay:
         try:
@@ -72,16 +76,25 @@ class ComparisonInputs:
         """The cache-key inputs of one comparison."""
         for essay_id in (request.a_id, request.b_id):
             self.essay(essay_id)
-        return key_inputs(**self.static, essay_a_sha256=self.sha[request.a_id],  # type: ignore[arg-type]
-                          essay_b_sha256=self.sha[request.b_id], iteration=request.iteration)
+        return self.key_inputs(
+            essay_a_sha256=self.sha[request.a_id],
+            essay_b_sha256=self.sha[request.b_id],
+            iteration=request.iteration,
+        )
 
     def prompt(self, request: PairRequest) -> JudgePrompt:
-        return render_prompt(self.system, self.rubric, self.assignment,
-                             self.essays[request.a_id].text, self.essays[request.b_id].text)
+        return render_prompt(
+            self.system,
+            self.rubric,
+            self.assignment,
+            self.essays[request.a_id].text,
+            self.essays[request.b_id].text,
+        )
 
 
-def cache_key_for(settings: RunnerSettings, inventory: RunnerInventory,
-                  request: PairRequest) -> str:
+def cache_key_for(
+    settings: RunnerSettings, inventory: RunnerInventory, request: PairRequest
+) -> str:
     """The store key of one comparison (see ``engine.store.key_inputs``)."""
     return cache_key(ComparisonInputs(settings, inventory).inputs(request))
 
@@ -103,24 +116,31 @@ def _as_served(hit: JudgementRecord, request: PairRequest) -> JudgementRecord:
     winner_id, loser_id = (
         (request.a_id, request.b_id) if hit.winner == "A" else (request.b_id, request.a_id)
     )
-    return hit.model_copy(update={
-        "comparison_id": request.comparison_id, "essay_a_id": request.a_id,
-        "essay_b_id": request.b_id, "iteration": request.iteration,
-        "winner_id": winner_id, "loser_id": loser_id, "cached": True,
-    })
+    return hit.model_copy(
+        update={
+            "comparison_id": request.comparison_id,
+            "essay_a_id": request.a_id,
+            "essay_b_id": request.b_id,
+            "iteration": request.iteration,
+            "winner_id": winner_id,
+            "loser_id": loser_id,
+            "cached": True,
+        }
+    )
 
 
 def _miss_error(inputs: ComparisonInputs, misses: list[PairRequest], path: object) -> Exception:
     shown = "; ".join(
         f"{r.comparison_id} ({inputs.essay(r.a_id).label} vs {inputs.essay(r.b_id).label}, "
-        f"iteration {r.iteration})" for r in misses[:5]
+        f"iteration {r.iteration})"
+        for r in misses[:5]
     )
     more = f" and {len(misses) - 5} more" if len(misses) > 5 else ""
     return CacheMissError(
         f"replay: {len(misses)} comparison(s) not recorded in {path}: {shown}{more}",
         hint="record them with the same settings and cache=read_write (then export a "
-             "cassette with eng5-runner-cassette export), or change back the setting that "
-             "differs",
+        "cassette with eng5-runner-cassette export), or change back the setting that "
+        "differs",
     )
 
 
@@ -131,13 +151,16 @@ async def judge_pairs(
     *,
     progress: bool = True,
     client: httpx.AsyncClient | None = None,
+    on_record: Callable[[JudgementRecord], None] | None = None,
 ) -> list[JudgementRecord]:
     """One record per request, in order: stored ones first, the rest judged now.
 
     Raises CacheMissError (replay mode, before any judge call), ProviderAuthError
     (missing key before any call; rejected key after in-flight work is stored),
     ProviderUnreachable (host down after all retries). ``client`` overrides the
-    shared HTTP client (it is then not closed here).
+    shared HTTP client (it is then not closed here). ``on_record`` sees every
+    record as soon as it exists (served ones first), e.g. to stream
+    ``comparisons.jsonl``.
     """
     inputs = ComparisonInputs(settings, inventory)
     key_data = [inputs.inputs(r) for r in requests]
@@ -152,6 +175,10 @@ async def judge_pairs(
         todo = [i for i, record in enumerate(results) if record is None]
         if todo and settings.cache.mode == "replay":
             raise _miss_error(inputs, [requests[i] for i in todo], settings.cache.path)
+        if on_record is not None:
+            for served in results:
+                if served is not None:
+                    on_record(served)
         if todo:
             by_key = {keys[i]: key_data[i] for i in todo}
             jobs = [Job(requests[i], keys[i]) for i in todo]
@@ -159,10 +186,22 @@ async def judge_pairs(
             def sink(record: JudgementRecord) -> None:
                 if store is not None:
                     store.put(record, by_key[record.cache_key])
+                if on_record is not None:
+                    on_record(record)
 
-            judged = await _run_judge(settings, inputs, inventory, jobs, sink, client,
-                                      ProgressDisplay(len(requests), done=len(requests) - len(todo),
-                                                      enabled=progress and settings.show_progress))
+            judged = await _run_judge(
+                settings,
+                inputs,
+                inventory,
+                jobs,
+                sink,
+                client,
+                ProgressDisplay(
+                    len(requests),
+                    done=len(requests) - len(todo),
+                    enabled=progress and settings.show_progress,
+                ),
+            )
             for i, record in zip(todo, judged, strict=True):
                 results[i] = record
     finally:
@@ -171,10 +210,15 @@ async def judge_pairs(
     return [r for r in results if r is not None]
 
 
-async def _run_judge(settings: RunnerSettings, inputs: ComparisonInputs,
-                     inventory: RunnerInventory, jobs: list[Job],
-                     sink: Callable[[JudgementRecord], None], client: httpx.AsyncClient | None,
-                     display: ProgressDisplay) -> list[JudgementRecord]:
+async def _run_judge(
+    settings: RunnerSettings,
+    inputs: ComparisonInputs,
+    inventory: RunnerInventory,
+    jobs: list[Job],
+    sink: Callable[[JudgementRecord], None],
+    client: httpx.AsyncClient | None,
+    display: ProgressDisplay,
+) -> list[JudgementRecord]:
     own_client = None
     if settings.judge.provider == "simulated":
         judge = make_judge(settings.judge, qualities=latent_qualities(inventory))
@@ -189,8 +233,9 @@ async def _run_judge(settings: RunnerSettings, inputs: ComparisonInputs,
             raise
     try:
         with display:
-            scheduler = Scheduler(judge, settings.judge, prompt_for=inputs.prompt, sink=sink,
-                                  progress=display)
+            scheduler = Scheduler(
+                judge, settings.judge, prompt_for=inputs.prompt, sink=sink, progress=display
+            )
             return await scheduler.run(jobs)
     finally:
         if own_client is not None:

@@ -32,6 +32,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from eng5_runner.console import err_console
 from eng5_runner.engine.judges.base import Judge
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
 from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
@@ -96,20 +97,32 @@ class _RateColumn(ProgressColumn):
 class ProgressDisplay:
     """A rich progress bar (done, failed, rate, ETA, tokens, cost) on stderr.
 
-    Does nothing when ``enabled`` is false or stderr is not a terminal.
+    Does nothing when ``enabled`` is false or the console is not a terminal.
     """
 
-    def __init__(self, total: int, *, done: int = 0, enabled: bool = True,
-                 description: str = "judging") -> None:
-        console = Console(stderr=True)
+    def __init__(
+        self,
+        total: int,
+        *,
+        done: int = 0,
+        enabled: bool = True,
+        description: str = "judging",
+        console: Console | None = None,
+    ) -> None:
+        console = console or err_console
         self.bar: Progress | None = None
         self.failed, self.tokens, self.cost = 0, 0, 0.0
         if enabled and console.is_terminal:
             self.bar = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("[red]{task.fields[failed]} failed"), _RateColumn(),
-                TimeRemainingColumn(), TextColumn("{task.fields[tokens]:,} tok"),
-                TextColumn("${task.fields[cost]:.4f}"), console=console,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[red]{task.fields[failed]} failed"),
+                _RateColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[tokens]:,} tok"),
+                TextColumn("${task.fields[cost]:.4f}"),
+                console=console,
             )
             self.task = self.bar.add_task(
                 description, total=total, completed=done, failed=0, tokens=0, cost=0.0
@@ -120,8 +133,12 @@ class ProgressDisplay:
             self.bar.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self.bar is not None:
             self.bar.stop()
 
@@ -132,8 +149,9 @@ class ProgressDisplay:
         self.failed += not record.succeeded
         self.tokens += record.prompt_tokens + record.completion_tokens
         self.cost += record.cost_usd
-        self.bar.update(self.task, advance=1, failed=self.failed, tokens=self.tokens,
-                        cost=self.cost)
+        self.bar.update(
+            self.task, advance=1, failed=self.failed, tokens=self.tokens, cost=self.cost
+        )
 
 
 def estimate_tokens(prompt: JudgePrompt, max_tokens: int) -> int:
@@ -242,33 +260,67 @@ class Scheduler:
                 self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
             return self._succeeded(job, prompt, answer, attempts, latency, started)
 
-    def _succeeded(self, job: Job, prompt: JudgePrompt, answer: JudgeAnswer, attempts: int,
-                   latency: float, started: str) -> JudgementRecord:
+    def _succeeded(
+        self,
+        job: Job,
+        prompt: JudgePrompt,
+        answer: JudgeAnswer,
+        attempts: int,
+        latency: float,
+        started: str,
+    ) -> JudgementRecord:
         req = job.request
-        winner_id, loser_id = (
-            (req.a_id, req.b_id) if answer.winner == "A" else (req.b_id, req.a_id)
-        )
+        winner_id, loser_id = (req.a_id, req.b_id) if answer.winner == "A" else (req.b_id, req.a_id)
         return JudgementRecord(
-            comparison_id=req.comparison_id, essay_a_id=req.a_id, essay_b_id=req.b_id,
-            iteration=req.iteration, status="succeeded", winner=answer.winner,
-            winner_id=winner_id, loser_id=loser_id, confidence=answer.confidence,
-            justification=answer.justification, provider=answer.provider, model=answer.model,
-            prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
-            cost_usd=answer.cost_usd, latency_ms=round(latency, 3), attempts=attempts,
-            started_at=started, completed_at=utc_now(), cache_key=job.cache_key,
-            response_sha256=answer.response_sha256, prompt_sha256=prompt_sha256(prompt),
+            comparison_id=req.comparison_id,
+            essay_a_id=req.a_id,
+            essay_b_id=req.b_id,
+            iteration=req.iteration,
+            status="succeeded",
+            winner=answer.winner,
+            winner_id=winner_id,
+            loser_id=loser_id,
+            confidence=answer.confidence,
+            justification=answer.justification,
+            provider=answer.provider,
+            model=answer.model,
+            prompt_tokens=answer.prompt_tokens,
+            completion_tokens=answer.completion_tokens,
+            cost_usd=answer.cost_usd,
+            latency_ms=round(latency, 3),
+            attempts=attempts,
+            started_at=started,
+            completed_at=utc_now(),
+            cache_key=job.cache_key,
+            response_sha256=answer.response_sha256,
+            prompt_sha256=prompt_sha256(prompt),
         )
 
-    def _failed(self, job: Job, prompt: JudgePrompt, exc: ProviderError, attempts: int,
-                latency: float, started: str) -> JudgementRecord:
+    def _failed(
+        self,
+        job: Job,
+        prompt: JudgePrompt,
+        exc: ProviderError,
+        attempts: int,
+        latency: float,
+        started: str,
+    ) -> JudgementRecord:
         req = job.request
         return JudgementRecord(
-            comparison_id=req.comparison_id, essay_a_id=req.a_id, essay_b_id=req.b_id,
-            iteration=req.iteration, status="failed",
+            comparison_id=req.comparison_id,
+            essay_a_id=req.a_id,
+            essay_b_id=req.b_id,
+            iteration=req.iteration,
+            status="failed",
             failure_reason=f"{type(exc).__name__}: {exc.one_line()} [attempts: {attempts}]",
-            provider=self.judge.provider, model=self.judge.model, latency_ms=round(latency, 3),
-            attempts=attempts, started_at=started, completed_at=utc_now(),
-            cache_key=job.cache_key, prompt_sha256=prompt_sha256(prompt),
+            provider=self.judge.provider,
+            model=self.judge.model,
+            latency_ms=round(latency, 3),
+            attempts=attempts,
+            started_at=started,
+            completed_at=utc_now(),
+            cache_key=job.cache_key,
+            prompt_sha256=prompt_sha256(prompt),
         )
 
 

@@ -55,20 +55,33 @@ def canonical_json(value: object) -> str:
 
 
 def key_inputs(
-    *, provider: str, model: str, generation_params: Mapping[str, object], template: str,
-    system_prompt_sha256: str, rubric_sha256: str, assignment_sha256: str | None,
-    essay_a_sha256: str, essay_b_sha256: str, iteration: int,
+    *,
+    provider: str,
+    model: str,
+    generation_params: Mapping[str, object],
+    template: str,
+    system_prompt_sha256: str,
+    rubric_sha256: str,
+    assignment_sha256: str | None,
+    essay_a_sha256: str,
+    essay_b_sha256: str,
+    iteration: int,
 ) -> KeyInputs:
     """What a judgement depends on; texts by their sha256 (slot order = A/B fields).
 
     ``template`` is the prompt layout version (:data:`judges.prompt.PROMPT_TEMPLATE`).
     """
     return {
-        "provider": provider, "model": model, "generation_params": dict(generation_params),
+        "provider": provider,
+        "model": model,
+        "generation_params": dict(generation_params),
         "prompt_template": template,
-        "system_prompt_sha256": system_prompt_sha256, "rubric_sha256": rubric_sha256,
-        "assignment_sha256": assignment_sha256, "essay_a_sha256": essay_a_sha256,
-        "essay_b_sha256": essay_b_sha256, "iteration": iteration,
+        "system_prompt_sha256": system_prompt_sha256,
+        "rubric_sha256": rubric_sha256,
+        "assignment_sha256": assignment_sha256,
+        "essay_a_sha256": essay_a_sha256,
+        "essay_b_sha256": essay_b_sha256,
+        "iteration": iteration,
     }
 
 
@@ -107,8 +120,10 @@ class SqliteStore(JudgementStore):
         self.read_only = read_only
         if read_only:
             if not self.path.is_file():
-                raise InputError(f"cache.path={self.path}: judgement store not found",
-                                 hint="record it first with cache=read_write")
+                raise InputError(
+                    f"cache.path={self.path}: judgement store not found",
+                    hint="record it first with cache=read_write",
+                )
             uri = self.path.resolve().as_uri() + "?mode=ro"
             self.db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
         else:
@@ -133,7 +148,7 @@ class SqliteStore(JudgementStore):
         found: dict[str, JudgementRecord] = {}
         wanted = list(dict.fromkeys(keys))
         for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start:start + _CHUNK]
+            chunk = wanted[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT cache_key, record FROM judgements WHERE cache_key IN ({marks})"
             for key, text in self.db.execute(query, chunk):
@@ -169,10 +184,12 @@ class SqliteStore(JudgementStore):
             return
         wanted = sorted(set(keys))
         for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start:start + _CHUNK]
+            chunk = wanted[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            query = (f"SELECT record, key_inputs FROM judgements WHERE cache_key IN ({marks}) "
-                     "ORDER BY cache_key")
+            query = (
+                f"SELECT record, key_inputs FROM judgements WHERE cache_key IN ({marks}) "
+                "ORDER BY cache_key"
+            )
             for text, inputs in self.db.execute(query, chunk).fetchall():
                 yield JudgementRecord.model_validate_json(text), json.loads(inputs)
 
@@ -205,7 +222,8 @@ class MemoryStore(JudgementStore):
     def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
         return {
             key: self.data[key][0].model_copy(update={"cached": True})
-            for key in keys if key in self.data
+            for key in keys
+            if key in self.data
         }
 
     def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:

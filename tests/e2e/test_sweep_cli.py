@@ -39,3 +39,11 @@ def test_a_failing_job_does_not_stop_the_sweep(tmp_path: Path) -> None:
     assert statuses == ["error", "success", "success"]
     assert "1 of 3 sweep jobs failed" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_submitit_local_launcher_runs_the_sweep(tmp_path: Path) -> None:
+    out = _sweep(tmp_path, "system_prompt=001_baseline,003_holistic_examiner",
+                 "hydra/launcher=submitit_local")
+    assert out.returncode == 0, out.stderr
+    data = json.loads((tmp_path / "sweep" / "sweep_summary.json").read_text())
+    assert len(data["rows"]) == 2 and {r["status"] for r in data["rows"]} == {"success"}

@@ -74,8 +74,11 @@ class AnthropicJudge(HttpJudge):
         blocks = data.get("content")
         tool_input = None
         for block in blocks if isinstance(blocks, list) else []:
-            if (isinstance(block, dict) and block.get("type") == "tool_use"
-                    and block.get("name") == SCHEMA_NAME):
+            if (
+                isinstance(block, dict)
+                and block.get("type") == "tool_use"
+                and block.get("name") == SCHEMA_NAME
+            ):
                 tool_input = block.get("input")
                 break
         if tool_input is None:

@@ -13,6 +13,7 @@ import email.utils
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -34,6 +35,7 @@ from eng5_runner.errors import (
 from eng5_runner.settings import JudgeSettings
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+_KEY_LIKE = re.compile(r"\b(?:sk|pk|key|token)[-_][\w*.\-]{4,}", re.IGNORECASE)
 _RETRYABLE_STATUS = {408, 409, 425, 500, 502, 503, 504, 520, 522, 524, 529}
 
 
@@ -105,7 +107,9 @@ class HttpJudge:
         self.settings = settings
         self.model = settings.model
         self.client = client
-        self.headers = self.auth_headers(resolve_api_key(settings, required=self.key_required))
+        key = resolve_api_key(settings, required=self.key_required)
+        self.headers = self.auth_headers(key)
+        self._secrets = (key,) if key else ()
 
     def auth_headers(self, key: str | None) -> dict[str, str]:
         """Headers carrying the key (subclasses decide the scheme)."""
@@ -121,7 +125,7 @@ class HttpJudge:
         except httpx.TransportError as exc:
             raise transport_error(exc, url) from None
         if response.status_code >= 400:
-            raise status_error(response)
+            raise status_error(response, secrets=self._secrets)
         raw = response.content
         try:
             data = json.loads(raw)
@@ -132,18 +136,29 @@ class HttpJudge:
         return data, hashlib.sha256(raw).hexdigest()
 
     def answer(
-        self, parsed: ParsedAnswer, *, model: object, prompt_tokens: int,
-        completion_tokens: int, response_sha256: str,
+        self,
+        parsed: ParsedAnswer,
+        *,
+        model: object,
+        prompt_tokens: int,
+        completion_tokens: int,
+        response_sha256: str,
     ) -> JudgeAnswer:
         """A JudgeAnswer with the resolved model and the cost of its tokens."""
-        cost = (prompt_tokens * self.settings.price_input_per_mtok
-                + completion_tokens * self.settings.price_output_per_mtok) / 1e6
+        cost = (
+            prompt_tokens * self.settings.price_input_per_mtok
+            + completion_tokens * self.settings.price_output_per_mtok
+        ) / 1e6
         return JudgeAnswer(
-            winner=parsed.winner, confidence=parsed.confidence,
-            justification=parsed.justification, provider=self.provider,
+            winner=parsed.winner,
+            confidence=parsed.confidence,
+            justification=parsed.justification,
+            provider=self.provider,
             model=model if isinstance(model, str) and model else self.model,
-            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-            cost_usd=cost, response_sha256=response_sha256,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost,
+            response_sha256=response_sha256,
         )
 
 
@@ -164,16 +179,23 @@ def transport_error(exc: httpx.TransportError, url: str) -> ProviderError:
     return ProviderResponseError(f"connection failed ({detail})", retryable=True)
 
 
-def status_error(response: httpx.Response) -> ProviderError:
-    """The ProviderError for an HTTP error status (body message included, truncated)."""
+def status_error(response: httpx.Response, *, secrets: tuple[str, ...] = ()) -> ProviderError:
+    """The ProviderError for an HTTP error status (body message, truncated and redacted)."""
     status = response.status_code
-    message = f"HTTP {status}: {_error_text(response)}"
+    message = f"HTTP {status}: {redact(_error_text(response), secrets)}"
     if status == 429:
         return ProviderRateLimited(message, retry_after=retry_after_s(response.headers))
     if status == 401:
         return ProviderAuthError(message, hint="check the API key in the environment")
     retryable = status in _RETRYABLE_STATUS or status >= 500
     return ProviderResponseError(message, retryable=retryable)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without the given secrets or anything that looks like an API key."""
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return _KEY_LIKE.sub("[redacted]", text)
 
 
 def retry_after_s(headers: httpx.Headers) -> float | None:
@@ -207,4 +229,4 @@ def _error_text(response: httpx.Response) -> str:
     except (ValueError, UnicodeDecodeError):
         text = response.text
     text = " ".join(str(text).split())
-    return text[:200] or response.reason_phrase
+    return text[:300] or response.reason_phrase

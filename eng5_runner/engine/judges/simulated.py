@@ -82,11 +82,16 @@ class SimulatedJudge:
         tone = "agrees with" if winner == favoured else "goes against"
         justification = (
             f"Simulated judgement: P(A wins) = {p_a:.2f}; the draw {tone} the latent "
-            "quality difference." if favoured else
-            f"Simulated judgement: P(A wins) = {p_a:.2f}; an even pair decided by the draw."
+            "quality difference."
+            if favoured
+            else f"Simulated judgement: P(A wins) = {p_a:.2f}; an even pair decided by the draw."
         )
         digest = hashlib.sha256(f"{request.a_id}|{request.b_id}|{winner}|{p_a}".encode())
         return JudgeAnswer(
-            winner=winner, confidence=confidence, justification=justification,
-            provider=self.provider, model=self.model, response_sha256=digest.hexdigest(),
+            winner=winner,
+            confidence=confidence,
+            justification=justification,
+            provider=self.provider,
+            model=self.model,
+            response_sha256=digest.hexdigest(),
         )
