@@ -11,7 +11,6 @@ from omegaconf import DictConfig
 
 import eng5_runner  # noqa: F401  (registers the config resolvers)
 
-
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 

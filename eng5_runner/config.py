@@ -27,18 +27,21 @@ def settings_from_cfg(cfg: DictConfig | dict[str, Any]) -> RunnerSettings:
             data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         except OmegaConfBaseException as exc:
             key = getattr(exc, "full_key", None) or "?"
+            reason = getattr(exc, "msg", None) or str(exc)
             raise ConfigError(
-                f"config key '{key}' could not be resolved: {exc.msg if hasattr(exc, 'msg') else exc}",
+                f"config key '{key}' could not be resolved: {reason}",
                 hint="set it on the command line (key=value) or in an experiment file",
             ) from None
     else:
         data = dict(cfg)
     assert isinstance(data, dict)
-    data = {k: v for k, v in data.items() if k not in _IGNORED_TOP_LEVEL}
+    fields: dict[str, Any] = {
+        str(k): v for k, v in data.items() if str(k) not in _IGNORED_TOP_LEVEL
+    }
     try:
-        settings = RunnerSettings.model_validate(data)
+        settings = RunnerSettings.model_validate(fields)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, data)) from None
+        raise ConfigError(format_validation_error(exc)) from None
     return settings.model_copy(
         update={
             "system_prompt": resolve_prompt(settings.system_prompt, "system_prompt"),
@@ -47,7 +50,7 @@ def settings_from_cfg(cfg: DictConfig | dict[str, Any]) -> RunnerSettings:
     )
 
 
-def format_validation_error(exc: ValidationError, data: dict[str, Any]) -> str:
+def format_validation_error(exc: ValidationError) -> str:
     """One line per bad key: ``dotted.key=given: what was expected``."""
     lines = []
     for err in exc.errors():
@@ -82,7 +85,9 @@ def resolve_prompt(prompt: PromptSettings, key: str) -> PromptSettings:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{key}.file={path}: cannot read it as UTF-8 text ({exc})") from None
         if not text.strip():
-            raise InputError(f"{key}.file={path}: the file is empty", hint="write the prompt text into it")
+            raise InputError(
+                f"{key}.file={path}: the file is empty", hint="write the prompt text into it"
+            )
         return prompt.model_copy(update={"text": text.strip()})
     if prompt.text is None or not prompt.text.strip():
         raise ConfigError(

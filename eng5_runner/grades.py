@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 FULL_16_STEP: tuple[str, ...] = (
-    "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "E+", "E", "E-", "F+", "F",
+    "A",
+    "A-",
+    "B+",
+    "B",
+    "B-",
+    "C+",
+    "C",
+    "C-",
+    "D+",
+    "D",
+    "D-",
+    "E+",
+    "E",
+    "E-",
+    "F+",
+    "F",
 )
 LEGACY_9_STEP: tuple[str, ...] = ("A", "B", "C+", "C-", "D+", "D-", "E+", "E-", "F+")
 

@@ -141,8 +141,11 @@ def essay_files(directory: Path) -> list[Path]:
     return sorted(
         p
         for p in directory.iterdir()
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith("~$")
-        and not p.name.startswith(".") and p.name.lower() != "readme.md"
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not p.name.startswith("~$")
+        and not p.name.startswith(".")
+        and p.name.lower() != "readme.md"
     )
 
 
@@ -166,8 +169,9 @@ def _require_dir(path: Path, key: str) -> Path:
     return path
 
 
-def _essay(path: Path, role: Literal["anchor", "student"], csv_rows: dict[str, tuple[str, str]],
-           scale: str) -> Essay:
+def _essay(
+    path: Path, role: Literal["anchor", "student"], csv_rows: dict[str, tuple[str, str]], scale: str
+) -> Essay:
     text = extract_text(path)
     if not text.strip():
         raise InputError(f"{path}: the essay is empty", hint="remove the file or add its text")
@@ -186,18 +190,27 @@ def _essay(path: Path, role: Literal["anchor", "student"], csv_rows: dict[str, t
         try:
             grade_rank(grade, scale)
         except UnknownGradeError as exc:
-            raise InputError(f"{path}: {exc}", hint="fix the grade or dataset.grade_scale") from None
+            raise InputError(
+                f"{path}: {exc}", hint="fix the grade or dataset.grade_scale"
+            ) from None
     return Essay(
-        essay_id=essay_id_for(role, text), label=label, stem=path.stem, role=role,
-        grade=grade, text=text, source=FileRecord.of(path),
+        essay_id=essay_id_for(role, text),
+        label=label,
+        stem=path.stem,
+        role=role,
+        grade=grade,
+        text=text,
+        source=FileRecord.of(path),
     )
 
 
 def _read_grades_csv(path: Path) -> dict[str, tuple[str, str]]:
     """Map file name (and stem) → (anchor id, grade) from the grades CSV."""
     if not path.is_file():
-        raise InputError(f"dataset.grades_file={path}: file not found",
-                         hint="fix the path or set dataset.grades_file=null")
+        raise InputError(
+            f"dataset.grades_file={path}: file not found",
+            hint="fix the path or set dataset.grades_file=null",
+        )
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}

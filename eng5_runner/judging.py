@@ -68,6 +68,7 @@ def _judge_on_huleedu(
         warnings=tuple(outcome.warnings),
         published=outcome.published,
         cj_published_scores=[s.model_dump(mode="json") for s in scores.scores]
-        if scores is not None else None,
+        if scores is not None
+        else None,
         outcome=outcome,
     )

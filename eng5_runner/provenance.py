@@ -40,8 +40,12 @@ def git_sha(cwd: Path | None = None) -> str | None:
     """HEAD's SHA of the repository around ``cwd``; None outside a repo."""
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd or Path.cwd(), capture_output=True,
-            text=True, timeout=5, check=False,
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd or Path.cwd(),
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eng5_runner.atomic import write_text_atomic
 from eng5_runner.engine.records import JudgementRecord, PairRequest
@@ -80,22 +80,30 @@ def finish_run(
     module: Any = alignment if kind == "alignment" else boundary
     plots = []
     if settings.report.plots:
-        writer = (module.write_alignment_plots if kind == "alignment"
-                  else module.write_boundary_plots)
+        writer = (
+            module.write_alignment_plots if kind == "alignment" else module.write_boundary_plots
+        )
         plots = writer(result, paths.plots_dir)
-    render = (module.render_alignment_markdown if kind == "alignment"
-              else module.render_boundary_markdown)
+    render = (
+        module.render_alignment_markdown if kind == "alignment" else module.render_boundary_markdown
+    )
     write_text_atomic(paths.report, render(result, ctx, plots=plots))
-    status = "partial" if judged.partial_data else "complete"
+    status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
     artefact = build_artefact(
-        ctx=ctx, records=judged.records, essays=inventory.essays, mode_result=result,
-        status=status, requests=schedule, cj_published_scores=judged.cj_published_scores,
+        ctx=ctx,
+        records=judged.records,
+        essays=inventory.essays,
+        mode_result=result,
+        status=status,
+        requests=schedule,
+        cj_published_scores=judged.cj_published_scores,
     )
     write_artefact(paths.artefact, artefact)
     summarise = summary_from_alignment if kind == "alignment" else summary_from_boundary
     summarise(result, ctx=ctx, status=status).write(paths.summary)
-    printer = (module.print_alignment_summary if kind == "alignment"
-               else module.print_boundary_summary)
+    printer = (
+        module.print_alignment_summary if kind == "alignment" else module.print_boundary_summary
+    )
     printer(result, console)
     console.print(f"Report: [bold]{paths.report}[/]")
     if settings.report.gate and not result.targets_met:

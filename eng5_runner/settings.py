@@ -280,10 +280,25 @@ class RunnerSettings(_Frozen):
 
 #: Settings that do not change results; left out of the run signature.
 NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
-    "judge": {"concurrency", "requests_per_minute", "tokens_per_minute", "timeout_s",
-              "max_retries", "backoff_base_s", "backoff_max_s", "api_key_env", "base_url"},
-    "backend": {"http_timeout_s", "http_retries", "upload_concurrency",
-                "registration_concurrency", "completion_timeout_s", "grace_s"},
+    "judge": {
+        "concurrency",
+        "requests_per_minute",
+        "tokens_per_minute",
+        "timeout_s",
+        "max_retries",
+        "backoff_base_s",
+        "backoff_max_s",
+        "api_key_env",
+        "base_url",
+    },
+    "backend": {
+        "http_timeout_s",
+        "http_retries",
+        "upload_concurrency",
+        "registration_concurrency",
+        "completion_timeout_s",
+        "grace_s",
+    },
     "cache": {"path"},
     "sweep": {"fail_fast"},
     "report": {"gate", "baseline", "plots"},

@@ -50,7 +50,9 @@ def compose_cfg(overrides: list[str] | None = None, output_dir: Path | None = No
     return cfg
 
 
-def make_settings(overrides: list[str] | None = None, tmp_path: Path | None = None) -> RunnerSettings:
+def make_settings(
+    overrides: list[str] | None = None, tmp_path: Path | None = None
+) -> RunnerSettings:
     """Validated settings from composed overrides; the store goes under ``tmp_path``."""
     return settings_from_cfg(compose_cfg(overrides, tmp_path))
 

@@ -24,8 +24,11 @@ class AnchorAlignHandler:
         if judged.outcome is not None and not judged.published:
             return 0  # huleedu with Kafka disabled: the request file is the result
         result = build_alignment(
-            judged.records, inventory.anchors, grade_scale=inventory.grade_scale,
-            targets=settings.report.targets, ridge=settings.report.ridge,
+            judged.records,
+            inventory.anchors,
+            grade_scale=inventory.grade_scale,
+            targets=settings.report.targets,
+            ridge=settings.report.ridge,
         )
         ctx = report_context(settings, inventory, paths, judged)
         code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")

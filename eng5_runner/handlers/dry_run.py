@@ -6,6 +6,7 @@ import json
 
 from eng5_runner.atomic import write_text_atomic
 from eng5_runner.console import console
+from eng5_runner.engine.records import PairRequest
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.reporting import report_context
@@ -27,26 +28,36 @@ class DryRunHandler:
         if settings.backend.kind == "local":
             target = paths.requests_dir / "judge_requests.jsonl"
             write_text_atomic(target, _rendered_requests(planned, inventory, schedule))
-            console.print(f"{len(schedule)} judge requests ({mode.value}) written to "
-                          f"[bold]{target}[/]")
+            console.print(
+                f"{len(schedule)} judge requests ({mode.value}) written to [bold]{target}[/]"
+            )
         else:
             from eng5_runner.huleedu.request import dry_run_envelope, write_request_file
 
             boundary = schedule if mode is RunnerMode.BOUNDARY_TEST else None
             envelope, _ = dry_run_envelope(planned, inventory, schedule=boundary)
             target = write_request_file(paths, envelope)
-            console.print(f"CJ request envelope ({mode.value}, {len(envelope.data.essays_for_cj)} "
-                          f"essays) written to [bold]{target}[/]; nothing was published")
+            console.print(
+                f"CJ request envelope ({mode.value}, {len(envelope.data.essays_for_cj)} "
+                f"essays) written to [bold]{target}[/]; nothing was published"
+            )
         ctx = report_context(settings, inventory, paths)
-        stub = build_artefact(ctx=ctx, records=(), essays=inventory.essays, mode_result=None,
-                              status="stub", requests=schedule)
+        stub = build_artefact(
+            ctx=ctx,
+            records=(),
+            essays=inventory.essays,
+            mode_result=None,
+            status="stub",
+            requests=schedule,
+        )
         write_artefact(paths.artefact, stub)
         console.print(f"Artefact stub (schema-valid): [bold]{paths.artefact}[/]")
         return 0
 
 
-def _rendered_requests(settings: RunnerSettings, inventory: RunnerInventory,
-                       schedule: list) -> str:  # type: ignore[type-arg]
+def _rendered_requests(
+    settings: RunnerSettings, inventory: RunnerInventory, schedule: list[PairRequest]
+) -> str:
     """One JSON line per comparison: ids, labels and the exact prompts the judge gets."""
     from eng5_runner.engine.run_local import ComparisonInputs
     from eng5_runner.engine.store import cache_key
@@ -55,16 +66,21 @@ def _rendered_requests(settings: RunnerSettings, inventory: RunnerInventory,
     lines = []
     for request in schedule:
         prompt = inputs.prompt(request)
-        lines.append(json.dumps({
-            "comparison_id": request.comparison_id,
-            "iteration": request.iteration,
-            "essay_a": {"id": request.a_id, "label": inputs.essay(request.a_id).label},
-            "essay_b": {"id": request.b_id, "label": inputs.essay(request.b_id).label},
-            "provider": settings.judge.provider,
-            "model": settings.judge.model,
-            "generation_params": settings.judge.generation_params,
-            "cache_key": cache_key(inputs.inputs(request)),
-            "system": prompt.system,
-            "user": prompt.user,
-        }, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "comparison_id": request.comparison_id,
+                    "iteration": request.iteration,
+                    "essay_a": {"id": request.a_id, "label": inputs.essay(request.a_id).label},
+                    "essay_b": {"id": request.b_id, "label": inputs.essay(request.b_id).label},
+                    "provider": settings.judge.provider,
+                    "model": settings.judge.model,
+                    "generation_params": settings.judge.generation_params,
+                    "cache_key": cache_key(inputs.inputs(request)),
+                    "system": prompt.system,
+                    "user": prompt.user,
+                },
+                ensure_ascii=False,
+            )
+        )
     return "\n".join(lines) + "\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from eng5_runner.atomic import write_text_atomic
 from eng5_runner.console import console
 from eng5_runner.errors import ConfigError
@@ -27,8 +29,10 @@ class ExecuteHandler:
         )
 
         if settings.backend.kind == "huleedu" and settings.backend.assignment_id is None:
-            raise ConfigError("execute on the huleedu backend needs backend.assignment_id",
-                              hint="set backend.assignment_id=<uuid> (and backend.course_id)")
+            raise ConfigError(
+                "execute on the huleedu backend needs backend.assignment_id",
+                hint="set backend.assignment_id=<uuid> (and backend.course_id)",
+            )
         schedule = build_schedule(settings, inventory) if settings.backend.kind == "local" else []
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)
@@ -37,11 +41,17 @@ class ExecuteHandler:
         result = build_placement(judged.records, inventory.essays, ridge=settings.report.ridge)
         ctx = report_context(settings, inventory, paths, judged)
         write_text_atomic(paths.report, render_placement_markdown(result, ctx))
-        status = "partial" if judged.partial_data else "complete"
-        artefact = build_artefact(ctx=ctx, records=judged.records, essays=inventory.essays,
-                                  mode_result=None, status=status, requests=schedule or None,
-                                  extra={"placement": result.model_dump(mode="json")},
-                                  cj_published_scores=judged.cj_published_scores)
+        status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
+        artefact = build_artefact(
+            ctx=ctx,
+            records=judged.records,
+            essays=inventory.essays,
+            mode_result=None,
+            status=status,
+            requests=schedule or None,
+            extra={"placement": result.model_dump(mode="json")},
+            cj_published_scores=judged.cj_published_scores,
+        )
         write_artefact(paths.artefact, artefact)
         print_placement_summary(result, console)
         console.print(f"Report: [bold]{paths.report}[/]")

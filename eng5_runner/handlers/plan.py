@@ -21,8 +21,10 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
     """Things worth knowing before spending money on a run."""
     warnings: list[str] = []
     judge = settings.judge
-    if judge.api_key_env and judge.provider != "simulated" and not os.environ.get(
+    if (
         judge.api_key_env
+        and judge.provider != "simulated"
+        and not os.environ.get(judge.api_key_env)
     ):
         needed = "needed" if judge.provider != "openai_compatible" else "may be needed"
         warnings.append(f"{judge.api_key_env} is not set ({needed} for judge={judge.provider})")
@@ -48,19 +50,29 @@ def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str
         "planned_mode": schedule_mode.value,
         "run_signature": run_signature(settings),
         "backend": settings.backend.kind,
-        "judge": {"provider": settings.judge.provider, "model": settings.judge.model,
-                  **settings.judge.generation_params},
+        "judge": {
+            "provider": settings.judge.provider,
+            "model": settings.judge.model,
+            **settings.judge.generation_params,
+        },
         "system_prompt": settings.system_prompt.name,
         "rubric": settings.rubric.name,
         "pairing": settings.pairing.design,
         "dataset": {
             "name": settings.dataset.name,
             "anchors": [
-                {"label": e.label, "grade": e.grade, "file": e.source.path.name,
-                 "words": e.word_count} for e in inventory.anchors
+                {
+                    "label": e.label,
+                    "grade": e.grade,
+                    "file": e.source.path.name,
+                    "words": e.word_count,
+                }
+                for e in inventory.anchors
             ],
-            "students": [{"label": e.label, "file": e.source.path.name, "words": e.word_count}
-                         for e in inventory.students],
+            "students": [
+                {"label": e.label, "file": e.source.path.name, "words": e.word_count}
+                for e in inventory.students
+            ],
             "assignment": str(inventory.assignment.path) if inventory.assignment else None,
             "grade_source": inventory.grade_source,
         },

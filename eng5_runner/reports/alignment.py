@@ -39,8 +39,16 @@ if TYPE_CHECKING:
 
     from eng5_runner.inventory import Essay
 
-__all__ = ["AlignmentResult", "AnchorRow", "BTSummary", "InversionRow", "build_alignment",
-           "print_alignment_summary", "render_alignment_markdown", "write_alignment_plots"]
+__all__ = [
+    "AlignmentResult",
+    "AnchorRow",
+    "BTSummary",
+    "InversionRow",
+    "build_alignment",
+    "print_alignment_summary",
+    "render_alignment_markdown",
+    "write_alignment_plots",
+]
 
 Z95 = 1.959963984540054
 
@@ -147,9 +155,14 @@ def _ranks(anchors: Sequence[Essay], scale: str) -> list[int]:
     return ranks
 
 
-def build_alignment(records: Sequence[JudgementRecord], anchors: Sequence[Essay], *,
-                    grade_scale: str, targets: ReportTargets,
-                    ridge: float | None = None) -> AlignmentResult:
+def build_alignment(
+    records: Sequence[JudgementRecord],
+    anchors: Sequence[Essay],
+    *,
+    grade_scale: str,
+    targets: ReportTargets,
+    ridge: float | None = None,
+) -> AlignmentResult:
     """Compute every anchor-alignment metric from the judgement records."""
     n = len(anchors)
     index = {essay.essay_id: i for i, essay in enumerate(anchors)}
@@ -159,8 +172,10 @@ def build_alignment(records: Sequence[JudgementRecord], anchors: Sequence[Essay]
     used = [(r, o) for r, o in decided if o.winner_id in index and o.loser_id in index]
     warnings = []
     if len(used) < len(decided):
-        warnings.append(f"{len(decided) - len(used)} successful comparison(s) involve essays "
-                        "that are not anchors; they are left out")
+        warnings.append(
+            f"{len(decided) - len(used)} successful comparison(s) involve essays "
+            "that are not anchors; they are left out"
+        )
     win_idx = np.array([index[o.winner_id] for _, o in used], dtype=np.int64)
     lose_idx = np.array([index[o.loser_id] for _, o in used], dtype=np.int64)
     wins = np.bincount(win_idx, minlength=n)
@@ -186,63 +201,112 @@ def build_alignment(records: Sequence[JudgementRecord], anchors: Sequence[Essay]
     zero_win = [i for i in order if wins[i] == 0]
     zero_excl = sum(1 for i in zero_win if ranks[i] != bottom)
     ab_regression = sum(1 for inv in inversions if inv.involves_ab)
-    flagged = {**{lb: "no losses" for lb in bt.zero_loss}, **{lb: "no wins" for lb in bt.zero_win},
-               **{lb: "not compared" for lb in bt.isolated}}
-    rows = tuple(_row(anchors[i], ranks[i], theta, se, actual, expected[i], int(wins[i]),
-                      int(losses[i]), flagged.get(labels[i]), i) for i in order)
+    flagged = {
+        **{lb: "no losses" for lb in bt.zero_loss},
+        **{lb: "no wins" for lb in bt.zero_win},
+        **{lb: "not compared" for lb in bt.isolated},
+    }
+    rows = tuple(
+        _row(
+            anchors[i],
+            ranks[i],
+            theta,
+            se,
+            actual,
+            expected[i],
+            int(wins[i]),
+            int(losses[i]),
+            flagged.get(labels[i]),
+            i,
+        )
+        for i in order
+    )
     grades_up = [-float(r) for r in ranks]
     graded = len(set(ranks)) > 1  # else τ-b, its ceiling and Somers' d are undefined
-    tau_b = somers = tau_up = ssr = None
+    tau_b = somers = tau_up = ssr = ceiling = None
     if theta is not None and se is not None and actual is not None:
+        scores = [round(t, 9) for t in theta]  # numerically equal θ count as tied
         spread = max(theta) - min(theta) > 1e-9
-        tau_b = finite(stats.kendall_tau_b(grades_up, theta)) if graded and spread else None
-        somers = finite(stats.somers_d(grades_up, theta)) if graded else None
+        tau_b = finite(stats.kendall_tau_b(grades_up, scores)) if graded and spread else None
+        somers = finite(stats.somers_d(grades_up, scores)) if graded else None
+        ceiling = finite(stats.tau_b_ceiling(grades_up, scores)) if graded and spread else None
         tau_up = finite(stats.tau_upstream([a.grade or "" for a in anchors], actual))
         ssr = finite(stats.scale_separation_reliability(theta, se)) if spread else None
     return AlignmentResult(
-        grade_scale=grade_scale, n_anchors=n, tau_b=tau_b,
-        tau_b_ceiling=finite(stats.tau_b_ceiling(grades_up)) if graded else None,
-        somers_d=somers, tau_upstream=tau_up,
+        grade_scale=grade_scale,
+        n_anchors=n,
+        tau_b=tau_b,
+        tau_b_ceiling=ceiling,
+        somers_d=somers,
+        tau_upstream=tau_up,
         direct_inversions=len(inversions),
         majority_inversions=sum(1 for inv in inversions if inv.majority),
-        inverted_comparisons=inverted, cross_grade_comparisons=cross_total,
+        inverted_comparisons=inverted,
+        cross_grade_comparisons=cross_total,
         inversion_rate=inverted / cross_total if cross_total else None,
-        zero_win_anchors=len(zero_win), zero_win_excl_bottom=zero_excl,
+        zero_win_anchors=len(zero_win),
+        zero_win_excl_bottom=zero_excl,
         zero_win_labels=tuple(labels[i] for i in zero_win),
         lowest_grade=anchors[ranks.index(bottom)].grade if bottom is not None else None,
         ab_regression=ab_regression,
         position=proportion(sum(1 for _, o in used if o.slot_a_won), len(used), test_half=True),
-        ssr=ssr, bt=bt, anchors=rows,
+        ssr=ssr,
+        bt=bt,
+        anchors=rows,
         win_matrix=_win_matrix(n, win_idx, lose_idx, order),
         inversions=inversions,
         failures=failed_judgements(records, {e.essay_id: e.label for e in anchors}),
         counts=count_records(records),
         targets=(
-            TargetCheck.at_most("direct_inversions", "Direct inversions (unique pairs)",
-                                len(inversions), targets.direct_inversions_max),
-            TargetCheck.at_most("zero_win_excl_bottom", "Zero-win anchors (excl. lowest grade)",
-                                zero_excl, targets.zero_win_anchors_max),
-            TargetCheck.at_least("tau_upstream", "Kendall's τ (upstream τ-a)", tau_up,
-                                 targets.tau_upstream_min),
-            TargetCheck.at_most("ab_regression", "A/B regression (inversions with A or B)",
-                                ab_regression, targets.ab_regression_max),
+            TargetCheck.at_most(
+                "direct_inversions",
+                "Direct inversions (unique pairs)",
+                len(inversions),
+                targets.direct_inversions_max,
+            ),
+            TargetCheck.at_most(
+                "zero_win_excl_bottom",
+                "Zero-win anchors (excl. lowest grade)",
+                zero_excl,
+                targets.zero_win_anchors_max,
+            ),
+            TargetCheck.at_least(
+                "tau_upstream", "Kendall's τ (upstream τ-a)", tau_up, targets.tau_upstream_min
+            ),
+            TargetCheck.at_most(
+                "ab_regression",
+                "A/B regression (inversions with A or B)",
+                ab_regression,
+                targets.ab_regression_max,
+            ),
         ),
         warnings=tuple(warnings),
     )
 
 
-def _fit(n: int, winners: np.ndarray, losers: np.ndarray, ridge: float | None,
-         labels: list[str]) -> tuple[list[float] | None, list[float] | None, BTSummary]:
+def _fit(
+    n: int, winners: np.ndarray, losers: np.ndarray, ridge: float | None, labels: list[str]
+) -> tuple[list[float] | None, list[float] | None, BTSummary]:
     if n < 2 or len(winners) == 0:
-        return None, None, BTSummary(fitted=False, note="no successful comparisons between "
-                                     "anchors: the Bradley–Terry scale was not fitted")
+        return (
+            None,
+            None,
+            BTSummary(
+                fitted=False,
+                note="no successful comparisons between "
+                "anchors: the Bradley–Terry scale was not fitted",
+            ),
+        )
     try:
         fit = stats.fit_bradley_terry(n, winners, losers, ridge=ridge)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
         return None, None, BTSummary(fitted=False, note=f"Bradley–Terry fit failed: {exc}")
     bt = BTSummary(
-        fitted=True, regularised=bool(fit.regularised), ridge=finite(fit.ridge),
-        n_components=int(fit.n_components), loglik=finite(fit.loglik),
+        fitted=True,
+        regularised=bool(fit.regularised),
+        ridge=finite(fit.ridge),
+        n_components=int(fit.n_components),
+        loglik=finite(fit.loglik),
         zero_win=tuple(labels[i] for i in fit.zero_win_items),
         zero_loss=tuple(labels[i] for i in fit.zero_loss_items),
         isolated=tuple(labels[i] for i in getattr(fit, "isolated_items", ())),
@@ -250,43 +314,71 @@ def _fit(n: int, winners: np.ndarray, losers: np.ndarray, ridge: float | None,
     return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt
 
 
-def _win_matrix(n: int, winners: np.ndarray, losers: np.ndarray,
-                order: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+def _win_matrix(
+    n: int, winners: np.ndarray, losers: np.ndarray, order: Sequence[int]
+) -> tuple[tuple[int, ...], ...]:
     counts = np.zeros((n, n), dtype=np.int64)
     np.add.at(counts, (winners, losers), 1)
     ordered = counts[np.ix_(list(order), list(order))] if n else counts
     return tuple(tuple(int(c) for c in row) for row in ordered)
 
 
-def _row(essay: Essay, rank: int, theta: list[float] | None, se: list[float] | None,
-         actual: list[int] | None, expected: int, wins: int, losses: int,
-         flag: str | None, i: int) -> AnchorRow:
+def _row(
+    essay: Essay,
+    rank: int,
+    theta: list[float] | None,
+    se: list[float] | None,
+    actual: list[int] | None,
+    expected: int,
+    wins: int,
+    losses: int,
+    flag: str | None,
+    i: int,
+) -> AnchorRow:
     t = theta[i] if theta else None
     s = finite(se[i]) if se else None
     games = wins + losses
     return AnchorRow(
-        essay_id=essay.essay_id, label=essay.label, grade=essay.grade or "", grade_rank=rank,
-        theta=t, se=s,
+        essay_id=essay.essay_id,
+        label=essay.label,
+        grade=essay.grade or "",
+        grade_rank=rank,
+        theta=t,
+        se=s,
         ci_low=t - Z95 * s if t is not None and s is not None else None,
         ci_high=t + Z95 * s if t is not None and s is not None else None,
-        actual_rank=actual[i] if actual else None, expected_rank=expected,
-        wins=wins, losses=losses, comparisons=games, win_rate=wins / games if games else None,
-        source_file=Path(essay.source.path).name, bt_flag=flag,
+        actual_rank=actual[i] if actual else None,
+        expected_rank=expected,
+        wins=wins,
+        losses=losses,
+        comparisons=games,
+        win_rate=wins / games if games else None,
+        source_file=Path(essay.source.path).name,
+        bt_flag=flag,
     )
 
 
-def _inversion(anchors: Sequence[Essay], pair: stats.InversionPair,
-               used: Sequence[tuple[JudgementRecord, Outcome]],
-               index: dict[str, int]) -> InversionRow:
+def _inversion(
+    anchors: Sequence[Essay],
+    pair: stats.InversionPair,
+    used: Sequence[tuple[JudgementRecord, Outcome]],
+    index: dict[str, int],
+) -> InversionRow:
     """The pair's row, with confidence and a justification from the comparisons it lost."""
     high, low = anchors[pair.higher], anchors[pair.lower]
-    lost = [r for r, o in used if index[o.winner_id] == pair.lower
-            and index[o.loser_id] == pair.higher]
+    lost = [
+        r for r, o in used if index[o.winner_id] == pair.lower and index[o.loser_id] == pair.higher
+    ]
     conf = [r.confidence for r in lost if r.confidence is not None]
     return InversionRow(
-        higher_label=high.label, higher_grade=high.grade or "", lower_label=low.label,
-        lower_grade=low.grade or "", higher_wins=pair.higher_wins, lower_wins=pair.lower_wins,
-        majority=pair.majority, mean_confidence=sum(conf) / len(conf) if conf else None,
+        higher_label=high.label,
+        higher_grade=high.grade or "",
+        lower_label=low.label,
+        lower_grade=low.grade or "",
+        higher_wins=pair.higher_wins,
+        lower_wins=pair.lower_wins,
+        majority=pair.majority,
+        mean_confidence=sum(conf) / len(conf) if conf else None,
         justification=next((r.justification for r in lost if r.justification), None),
         involves_ab=any((g or " ")[0] in "AB" for g in (high.grade, low.grade)),
     )
@@ -295,8 +387,9 @@ def _inversion(anchors: Sequence[Essay], pair: stats.InversionPair,
 # ------------------------------------------------------------------------- rendering
 
 
-def render_alignment_markdown(result: AlignmentResult, ctx: ReportContext,
-                              *, plots: Sequence[Path | str] = ()) -> str:
+def render_alignment_markdown(
+    result: AlignmentResult, ctx: ReportContext, *, plots: Sequence[Path | str] = ()
+) -> str:
     """The anchor-alignment report; ``plots`` are the files :func:`write_alignment_plots` made."""
     r = result
     pos = r.position
@@ -307,55 +400,122 @@ def render_alignment_markdown(result: AlignmentResult, ctx: ReportContext,
     )
     extra = [
         ("Kendall's τ-b (headline)", md.fmt_num(r.tau_b)),
-        ("τ-b ceiling (grade ties)", md.fmt_num(r.tau_b_ceiling)),
+        ("τ-b ceiling (ties in grades and scores)", md.fmt_num(r.tau_b_ceiling)),
         ("Somers' d (scale | grade)", md.fmt_num(r.somers_d)),
         ("Majority inversions (pairs)", str(r.majority_inversions)),
-        ("Inversion rate (comparisons)", f"{md.fmt_pct(r.inversion_rate, 1)} "
-         f"({r.inverted_comparisons}/{r.cross_grade_comparisons})"),
-        ("Zero-win anchors (all)", f"{r.zero_win_anchors} "
-         f"({', '.join(r.zero_win_labels) or 'none'}; lowest grade {r.lowest_grade or '—'})"),
-        ("Slot-A win share", f"{md.fmt_pct(pos.rate, 1)} "
-         f"{md.fmt_interval(pos.low, pos.high, pct=True, digits=1)}, p = {md.fmt_p(pos.p_value)}"),
+        (
+            "Inversion rate (comparisons)",
+            f"{md.fmt_pct(r.inversion_rate, 1)} "
+            f"({r.inverted_comparisons}/{r.cross_grade_comparisons})",
+        ),
+        (
+            "Zero-win anchors (all)",
+            f"{r.zero_win_anchors} "
+            f"({', '.join(r.zero_win_labels) or 'none'}; lowest grade {r.lowest_grade or '—'})",
+        ),
+        (
+            "Slot-A win share",
+            f"{md.fmt_pct(pos.rate, 1)} "
+            f"{md.fmt_interval(pos.low, pos.high, pct=True, digits=1)}, "
+            f"p = {md.fmt_p(pos.p_value)}",
+        ),
         ("Scale separation reliability", md.fmt_num(r.ssr)),
         ("Comparisons (successful / failed)", f"{r.counts.successful} / {r.counts.failed}"),
         ("Tokens / cost", f"{r.counts.tokens:,} / ${r.counts.cost_usd:.4f}"),
     ]
-    summary = md.section("Summary", headline, md.targets_table(r.targets, extra),
-                         "Targets met: " + md.badge(r.targets_met))
+    summary = md.section(
+        "Summary",
+        headline,
+        md.targets_table(r.targets, extra),
+        "Targets met: " + md.badge(r.targets_met),
+    )
     bt = r.bt
-    method = f"penalised (ridge λ = {md.fmt_num(bt.ridge, 4)})" if bt.regularised else \
-        "maximum likelihood"
-    fit_lines = [f"- {bt.note}"] if not bt.fitted else [
-        f"- Estimation: {method}",
-        f"- Strongly connected components of the win graph: {bt.n_components}",
-        f"- Essays without wins: {', '.join(bt.zero_win) or 'none'}; "
-        f"without losses: {', '.join(bt.zero_loss) or 'none'}",
-    ]
+    method = (
+        f"penalised (ridge λ = {md.fmt_num(bt.ridge, 4)})"
+        if bt.regularised
+        else "maximum likelihood"
+    )
+    fit_lines = (
+        [f"- {bt.note}"]
+        if not bt.fitted
+        else [
+            f"- Estimation: {method}",
+            f"- Strongly connected components of the win graph: {bt.n_components}",
+            f"- Essays without wins: {', '.join(bt.zero_win) or 'none'}; "
+            f"without losses: {', '.join(bt.zero_loss) or 'none'}",
+        ]
+    )
     rows = [
-        (a.expected_rank, a.label, a.grade,
-         f"{md.fmt_num(a.theta, 2)} ± {md.fmt_num(a.se, 2)}" if a.theta is not None else md.DASH,
-         md.fmt_interval(a.ci_low, a.ci_high, digits=2), md.fmt_int(a.actual_rank), a.wins,
-         a.losses, md.fmt_pct(a.win_rate), a.comparisons, a.source_file, a.bt_flag or "")
+        (
+            a.expected_rank,
+            a.label,
+            a.grade,
+            f"{md.fmt_num(a.theta, 2)} ± {md.fmt_num(a.se, 2)}" if a.theta is not None else md.DASH,
+            md.fmt_interval(a.ci_low, a.ci_high, digits=2),
+            md.fmt_int(a.actual_rank),
+            a.wins,
+            a.losses,
+            md.fmt_pct(a.win_rate),
+            a.comparisons,
+            a.source_file,
+            a.bt_flag or "",
+        )
         for a in r.anchors
     ]
-    anchors = md.table(("Expected", "Anchor", "Grade", "θ ± SE", "95% interval", "Actual",
-                        "Wins", "Losses", "Win rate", "Comparisons", "Source", "Flag"),
-                       rows, align="rllrrrrrrrll")
+    anchors = md.table(
+        (
+            "Expected",
+            "Anchor",
+            "Grade",
+            "θ ± SE",
+            "95% interval",
+            "Actual",
+            "Wins",
+            "Losses",
+            "Win rate",
+            "Comparisons",
+            "Source",
+            "Flag",
+        ),
+        rows,
+        align="rllrrrrrrrll",
+    )
     inv_rows = [
-        (f"{i.higher_label} ({i.higher_grade})", f"{i.lower_label} ({i.lower_grade})",
-         f"{i.higher_wins}–{i.lower_wins}", "yes" if i.majority else "no",
-         md.fmt_num(i.mean_confidence, 1), md.truncate(i.justification, 160))
+        (
+            f"{i.higher_label} ({i.higher_grade})",
+            f"{i.lower_label} ({i.lower_grade})",
+            f"{i.higher_wins}–{i.lower_wins}",
+            "yes" if i.majority else "no",
+            md.fmt_num(i.mean_confidence, 1),
+            md.truncate(i.justification, 160),
+        )
         for i in r.inversions
     ]
-    inversions = md.table(("Higher grade", "Lower grade", "Record (higher–lower)", "Majority",
-                           "Mean confidence (inverted)", "Justification (one)"), inv_rows) \
-        if inv_rows else "None: no lower-graded anchor beat a higher-graded one."
+    inversions = (
+        md.table(
+            (
+                "Higher grade",
+                "Lower grade",
+                "Record (higher–lower)",
+                "Majority",
+                "Mean confidence (inverted)",
+                "Justification (one)",
+            ),
+            inv_rows,
+        )
+        if inv_rows
+        else "None: no lower-graded anchor beat a higher-graded one."
+    )
     return md.document(
         md.header(f"Anchor alignment report: {ctx.batch_label}", ctx, r.warnings),
         summary,
         md.section("Bradley–Terry fit", "\n".join(fit_lines)),
-        md.section("Per-anchor results", "Sorted by expected rank (expert grade; same-grade "
-                   "anchors by actual rank). θ is the BT logit score (Σθ = 0).", anchors),
+        md.section(
+            "Per-anchor results",
+            "Sorted by expected rank (expert grade; same-grade "
+            "anchors by actual rank). θ is the BT logit score (Σθ = 0).",
+            anchors,
+        ),
         md.section("Inversions", inversions),
         md.failures_section(r.failures),
         md.plots_section(plots),
@@ -371,16 +531,21 @@ def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
     table = Table(title="Anchor alignment", show_header=True, header_style="bold")
     for column in ("Metric", "Value", "Target", "Result"):
         table.add_column(column, justify="left" if column == "Metric" else "right")
-    table.add_row("Kendall's τ-b", md.fmt_num(result.tau_b),
-                  f"ceiling {md.fmt_num(result.tau_b_ceiling)}", "")
+    table.add_row(
+        "Kendall's τ-b", md.fmt_num(result.tau_b), f"ceiling {md.fmt_num(result.tau_b_ceiling)}", ""
+    )
     table.add_row("Somers' d", md.fmt_num(result.somers_d), "", "")
     for check in result.targets:
         style = "green" if check.passed else "red"
-        table.add_row(check.label, md.fmt_target_value(check, check.value),
-                      f"{check.comparator} {md.fmt_target_value(check, check.threshold)}",
-                      f"[{style}]{'pass' if check.passed else 'fail'}[/]")
+        table.add_row(
+            check.label,
+            md.fmt_target_value(check, check.value),
+            f"{check.comparator} {md.fmt_target_value(check, check.threshold)}",
+            f"[{style}]{'pass' if check.passed else 'fail'}[/]",
+        )
     pos = result.position
     table.add_row("Slot-A win share", md.fmt_pct(pos.rate, 1), f"p = {md.fmt_p(pos.p_value)}", "")
-    table.add_row("Comparisons ok / failed",
-                  f"{result.counts.successful} / {result.counts.failed}", "", "")
+    table.add_row(
+        "Comparisons ok / failed", f"{result.counts.successful} / {result.counts.failed}", "", ""
+    )
     console.print(table)

@@ -51,8 +51,9 @@ def artefact_checksum(data: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON with the checksum field emptied (see module doc)."""
     blank = copy.deepcopy(dict(data))
     blank.setdefault("validation", {})["artefact_checksum"] = ""
-    canonical = json.dumps(blank, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           allow_nan=False)
+    canonical = json.dumps(
+        blank, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -124,8 +125,11 @@ def build_artefact(
         "inputs": {
             "anchors": [_essay(e) for e in essays if e.role == "anchor"],
             "students": [_essay(e) for e in essays if e.role == "student"],
-            "assignment": None if ctx.assignment_name is None else {
-                "name": ctx.assignment_name, "sha256": ctx.assignment_sha256,
+            "assignment": None
+            if ctx.assignment_name is None
+            else {
+                "name": ctx.assignment_name,
+                "sha256": ctx.assignment_sha256,
                 "included": ctx.assignment_included,
             },
             "prompts": {
@@ -142,14 +146,19 @@ def build_artefact(
         "runner_status": {
             "partial_data": ctx.partial_data or status == "partial",
             "observed": {
-                "comparisons": counts.total, "succeeded": counts.successful,
-                "failed": counts.failed, "cached": counts.cached,
+                "comparisons": counts.total,
+                "succeeded": counts.successful,
+                "failed": counts.failed,
+                "cached": counts.cached,
                 "requested": len(requests) if requests is not None else None,
             },
             "warnings": warnings,
         },
-        "validation": {"artefact_checksum": "", "algorithm": "sha256",
-                       "procedure": CHECKSUM_PROCEDURE},
+        "validation": {
+            "artefact_checksum": "",
+            "algorithm": "sha256",
+            "procedure": CHECKSUM_PROCEDURE,
+        },
     }
     if requests is not None:
         data["requests"] = [request.model_dump(mode="json") for request in requests]
@@ -162,17 +171,31 @@ def build_artefact(
 
 def _essay(essay: Essay) -> dict[str, Any]:
     path = Path(essay.source.path)
-    return {"essay_id": essay.essay_id, "label": essay.label, "grade": essay.grade,
-            "file_name": path.name, "source_path": str(path), "sha256": essay.source.sha256,
-            "words": essay.word_count}
+    return {
+        "essay_id": essay.essay_id,
+        "label": essay.label,
+        "grade": essay.grade,
+        "file_name": path.name,
+        "source_path": str(path),
+        "sha256": essay.source.sha256,
+        "words": essay.word_count,
+    }
 
 
 def _bt_entry(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "essay_id": row["essay_id"], "label": row["label"], "grade": row["grade"],
-        "is_anchor": True, "theta": row["theta"], "standard_error": row["se"],
-        "ci_low": row["ci_low"], "ci_high": row["ci_high"], "rank": row["actual_rank"],
-        "expected_rank": row["expected_rank"], "wins": row["wins"], "losses": row["losses"],
+        "essay_id": row["essay_id"],
+        "label": row["label"],
+        "grade": row["grade"],
+        "is_anchor": True,
+        "theta": row["theta"],
+        "standard_error": row["se"],
+        "ci_low": row["ci_low"],
+        "ci_high": row["ci_high"],
+        "rank": row["actual_rank"],
+        "expected_rank": row["expected_rank"],
+        "wins": row["wins"],
+        "losses": row["losses"],
         "comparison_count": row["comparisons"],
     }
 
@@ -180,9 +203,17 @@ def _bt_entry(row: Mapping[str, Any]) -> dict[str, Any]:
 def _costs(records: Sequence[JudgementRecord]) -> dict[str, Any]:
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for r in records:
-        entry = groups.setdefault((r.provider, r.model), {
-            "provider": r.provider, "model": r.model, "comparisons": 0, "prompt_tokens": 0,
-            "completion_tokens": 0, "usd": 0.0})
+        entry = groups.setdefault(
+            (r.provider, r.model),
+            {
+                "provider": r.provider,
+                "model": r.model,
+                "comparisons": 0,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "usd": 0.0,
+            },
+        )
         entry["comparisons"] += 1
         entry["prompt_tokens"] += r.prompt_tokens
         entry["completion_tokens"] += r.completion_tokens
@@ -200,8 +231,11 @@ def _pointer(parts: Sequence[object]) -> str:
 def _non_finite(value: Any, path: tuple[object, ...] = ()) -> tuple[object, ...] | None:
     if isinstance(value, float) and not math.isfinite(value):
         return path
-    items: Any = value.items() if isinstance(value, Mapping) else (
-        enumerate(value) if isinstance(value, list | tuple) else ())
+    items: Any = (
+        value.items()
+        if isinstance(value, Mapping)
+        else (enumerate(value) if isinstance(value, list | tuple) else ())
+    )
     for key, item in items:
         found = _non_finite(item, (*path, key))
         if found is not None:
@@ -225,8 +259,10 @@ def validate_artefact(data: Mapping[str, Any]) -> None:
         )
     stored = data["validation"]["artefact_checksum"]
     if stored and stored != artefact_checksum(data):
-        raise ArtefactError("artefact invalid at /validation/artefact_checksum: the checksum "
-                            "does not match the content")
+        raise ArtefactError(
+            "artefact invalid at /validation/artefact_checksum: the checksum "
+            "does not match the content"
+        )
 
 
 def write_artefact(path: Path, data: Mapping[str, Any]) -> Path:

@@ -37,9 +37,16 @@ if TYPE_CHECKING:
 
     from eng5_runner.inventory import Essay
 
-__all__ = ["BoundaryPairResult", "BoundaryResult", "BoundaryStats", "MeanInterval",
-           "build_boundary", "print_boundary_summary", "render_boundary_markdown",
-           "write_boundary_plots"]
+__all__ = [
+    "BoundaryPairResult",
+    "BoundaryResult",
+    "BoundaryStats",
+    "MeanInterval",
+    "build_boundary",
+    "print_boundary_summary",
+    "render_boundary_markdown",
+    "write_boundary_plots",
+]
 
 
 class MeanInterval(Frozen):
@@ -109,16 +116,21 @@ class _Obs(NamedTuple):
     confidence: float | None
 
 
-def build_boundary(records: Sequence[JudgementRecord], pairs: Sequence[tuple[Essay, Essay]],
-                   *, targets: ReportTargets) -> BoundaryResult:
+def build_boundary(
+    records: Sequence[JudgementRecord],
+    pairs: Sequence[tuple[Essay, Essay]],
+    *,
+    targets: ReportTargets,
+) -> BoundaryResult:
     """Per-pair and pooled boundary statistics; ``pairs`` are (higher, lower) essays."""
     observed: list[list[_Obs]] = [[] for _ in pairs]
     failed = [0] * len(pairs)
     unmatched = 0
     for record in records:
         ids = {record.essay_a_id, record.essay_b_id}
-        slot = next((i for i, (h, lo) in enumerate(pairs) if ids == {h.essay_id, lo.essay_id}),
-                    None)
+        slot = next(
+            (i for i, (h, lo) in enumerate(pairs) if ids == {h.essay_id, lo.essay_id}), None
+        )
         o = outcome(record)
         if slot is None:
             unmatched += o is not None
@@ -127,35 +139,59 @@ def build_boundary(records: Sequence[JudgementRecord], pairs: Sequence[tuple[Ess
             failed[slot] += 1
             continue
         higher = pairs[slot][0].essay_id
-        observed[slot].append(_Obs(record.iteration, record.essay_a_id == higher,
-                                   o.winner_id == higher, record.confidence))
+        observed[slot].append(
+            _Obs(
+                record.iteration,
+                record.essay_a_id == higher,
+                o.winner_id == higher,
+                record.confidence,
+            )
+        )
     per_pair = [_stats(obs, fails) for obs, fails in zip(observed, failed, strict=True)]
     pooled = _stats([o for obs in observed for o in obs], sum(failed), per_pair)
-    warnings = [f"{unmatched} successful comparison(s) match no boundary pair; left out"] \
-        if unmatched else []
+    warnings = (
+        [f"{unmatched} successful comparison(s) match no boundary pair; left out"]
+        if unmatched
+        else []
+    )
     labels = {e.essay_id: e.label for pair in pairs for e in pair}
     return BoundaryResult(
         pairs=tuple(
-            BoundaryPairResult(higher=h.label, higher_grade=h.grade, lower=lo.label,
-                               lower_grade=lo.grade, higher_id=h.essay_id,
-                               lower_id=lo.essay_id, stats=stats)
+            BoundaryPairResult(
+                higher=h.label,
+                higher_grade=h.grade,
+                lower=lo.label,
+                lower_grade=lo.grade,
+                higher_id=h.essay_id,
+                lower_id=lo.essay_id,
+                stats=stats,
+            )
             for (h, lo), stats in zip(pairs, per_pair, strict=True)
         ),
         pooled=pooled,
         failures=failed_judgements(records, labels),
         counts=count_records(records),
         targets=(
-            TargetCheck.at_least("pooled_win_rate", "Pooled win rate of the higher grade",
-                                 pooled.win.rate, targets.boundary_win_rate_min),
-            TargetCheck.at_least("pooled_bias_p", "Pooled position-bias p (slot A vs 50%)",
-                                 pooled.slot_a.p_value, targets.boundary_bias_p_min),
+            TargetCheck.at_least(
+                "pooled_win_rate",
+                "Pooled win rate of the higher grade",
+                pooled.win.rate,
+                targets.boundary_win_rate_min,
+            ),
+            TargetCheck.at_least(
+                "pooled_bias_p",
+                "Pooled position-bias p (slot A vs 50%)",
+                pooled.slot_a.p_value,
+                targets.boundary_bias_p_min,
+            ),
         ),
         warnings=tuple(warnings),
     )
 
 
-def _stats(obs: Sequence[_Obs], failures: int,
-           parts: Sequence[BoundaryStats] | None = None) -> BoundaryStats:
+def _stats(
+    obs: Sequence[_Obs], failures: int, parts: Sequence[BoundaryStats] | None = None
+) -> BoundaryStats:
     """Metrics over ``obs``; ``parts`` (per-pair stats) marks the pooled computation."""
     n = len(obs)
     k = sum(o.higher_won for o in obs)
@@ -163,8 +199,9 @@ def _stats(obs: Sequence[_Obs], failures: int,
     in_b = [o.higher_won for o in obs if not o.higher_in_a]
     effect = None
     if in_a and in_b:
-        effect = finite(stats.order_effect([o.higher_in_a for o in obs],
-                                           [o.higher_won for o in obs]))
+        effect = finite(
+            stats.order_effect([o.higher_in_a for o in obs], [o.higher_won for o in obs])
+        )
     ab, ba = _by_iteration(obs) if parts is None else _pooled_orders(parts)
     complete = sum(1 for a, b in zip(ab, ba, strict=True) if a is not None and b is not None)
     consistency = finite(stats.position_consistency(ab, ba)) if complete else None
@@ -173,15 +210,20 @@ def _stats(obs: Sequence[_Obs], failures: int,
     else:  # comparisons that agree with their own pair's majority
         modal = sum(max(p.win.k, p.win.n - p.win.k) for p in parts) / n if n else None
     return BoundaryStats(
-        comparisons=n, failures=failures, win=proportion(k, n),
+        comparisons=n,
+        failures=failures,
+        win=proportion(k, n),
         confidence=_mean_interval([o.confidence for o in obs if o.confidence is not None]),
         slot_a=proportion(sum(o.higher_won == o.higher_in_a for o in obs), n, test_half=True),
         win_rate_higher_in_a=sum(in_a) / len(in_a) if in_a else None,
         win_rate_higher_in_b=sum(in_b) / len(in_b) if in_b else None,
-        order_effect=effect, complete_iterations=complete,
+        order_effect=effect,
+        complete_iterations=complete,
         consistent_iterations=round((consistency or 0.0) * complete),
-        position_consistency=consistency, modal_agreement=modal,
-        higher_won_ab=ab, higher_won_ba=ba,
+        position_consistency=consistency,
+        modal_agreement=modal,
+        higher_won_ab=ab,
+        higher_won_ba=ba,
     )
 
 
@@ -191,14 +233,19 @@ def _by_iteration(obs: Sequence[_Obs]) -> tuple[tuple[bool | None, ...], tuple[b
     for o in obs:
         by_order.setdefault((o.iteration, o.higher_in_a), o.higher_won)
     iterations = sorted({it for it, _ in by_order})
-    return (tuple(by_order.get((it, True)) for it in iterations),
-            tuple(by_order.get((it, False)) for it in iterations))
+    return (
+        tuple(by_order.get((it, True)) for it in iterations),
+        tuple(by_order.get((it, False)) for it in iterations),
+    )
 
 
-def _pooled_orders(parts: Sequence[BoundaryStats]
-                   ) -> tuple[tuple[bool | None, ...], tuple[bool | None, ...]]:
-    return (tuple(x for p in parts for x in p.higher_won_ab),
-            tuple(x for p in parts for x in p.higher_won_ba))
+def _pooled_orders(
+    parts: Sequence[BoundaryStats],
+) -> tuple[tuple[bool | None, ...], tuple[bool | None, ...]]:
+    return (
+        tuple(x for p in parts for x in p.higher_won_ab),
+        tuple(x for p in parts for x in p.higher_won_ba),
+    )
 
 
 def _mean_interval(values: Sequence[float]) -> MeanInterval:
@@ -207,8 +254,12 @@ def _mean_interval(values: Sequence[float]) -> MeanInterval:
     mean, low, high = (finite(v) for v in stats.mean_t_interval(list(values)))
     if mean is None:
         mean = sum(values) / len(values)
-    return MeanInterval(n=len(values), mean=mean, low=mean if low is None else low,
-                        high=mean if high is None else high)
+    return MeanInterval(
+        n=len(values),
+        mean=mean,
+        low=mean if low is None else low,
+        high=mean if high is None else high,
+    )
 
 
 # ------------------------------------------------------------------------- rendering
@@ -216,54 +267,86 @@ def _mean_interval(values: Sequence[float]) -> MeanInterval:
 
 def _pair_row(name: str, grades: str, s: BoundaryStats) -> tuple[str, ...]:
     return (
-        name, grades, str(s.comparisons),
+        name,
+        grades,
+        str(s.comparisons),
         f"{md.fmt_pct(s.win.rate)} {md.fmt_interval(s.win.low, s.win.high, pct=True)}",
         f"{md.fmt_num(s.confidence.mean, 2)} "
         f"{md.fmt_interval(s.confidence.low, s.confidence.high, digits=2)}",
-        md.fmt_pct(s.slot_a.rate), md.fmt_p(s.slot_a.p_value), md.fmt_num(s.order_effect, 2),
-        f"{md.fmt_pct(s.position_consistency)} ({s.consistent_iterations}/"
-        f"{s.complete_iterations})",
+        md.fmt_pct(s.slot_a.rate),
+        md.fmt_p(s.slot_a.p_value),
+        md.fmt_num(s.order_effect, 2),
+        f"{md.fmt_pct(s.position_consistency)} ({s.consistent_iterations}/{s.complete_iterations})",
         md.fmt_pct(s.modal_agreement),
         str(s.failures),
     )
 
 
-def render_boundary_markdown(result: BoundaryResult, ctx: ReportContext,
-                             *, plots: Sequence[Path | str] = ()) -> str:
+def render_boundary_markdown(
+    result: BoundaryResult, ctx: ReportContext, *, plots: Sequence[Path | str] = ()
+) -> str:
     """The boundary-test report; ``plots`` are the files :func:`write_boundary_plots` made."""
     p = result.pooled
     extra = [
-        ("Pooled mean confidence (1–5)", f"{md.fmt_num(p.confidence.mean, 2)} "
-         f"{md.fmt_interval(p.confidence.low, p.confidence.high, digits=2)}"),
-        ("Pooled slot-A win share", f"{md.fmt_pct(p.slot_a.rate, 1)} "
-         f"{md.fmt_interval(p.slot_a.low, p.slot_a.high, pct=True, digits=1)}"),
+        (
+            "Pooled mean confidence (1–5)",
+            f"{md.fmt_num(p.confidence.mean, 2)} "
+            f"{md.fmt_interval(p.confidence.low, p.confidence.high, digits=2)}",
+        ),
+        (
+            "Pooled slot-A win share",
+            f"{md.fmt_pct(p.slot_a.rate, 1)} "
+            f"{md.fmt_interval(p.slot_a.low, p.slot_a.high, pct=True, digits=1)}",
+        ),
         ("Pooled order effect", md.fmt_num(p.order_effect, 3)),
         ("Position consistency (pooled)", md.fmt_pct(p.position_consistency)),
         ("Modal agreement (pooled)", md.fmt_pct(p.modal_agreement)),
-        ("Comparisons (successful / failed)", f"{result.counts.successful} / "
-         f"{result.counts.failed}"),
+        (
+            "Comparisons (successful / failed)",
+            f"{result.counts.successful} / {result.counts.failed}",
+        ),
         ("Tokens / cost", f"{result.counts.tokens:,} / ${result.counts.cost_usd:.4f}"),
     ]
-    summary = md.section("Summary", md.targets_table(result.targets, extra),
-                         "Targets met: " + md.badge(result.targets_met))
-    rows = [_pair_row(f"{pr.higher} > {pr.lower}", f"{pr.higher_grade} / {pr.lower_grade}",
-                      pr.stats) for pr in result.pairs]
+    summary = md.section(
+        "Summary",
+        md.targets_table(result.targets, extra),
+        "Targets met: " + md.badge(result.targets_met),
+    )
+    rows = [
+        _pair_row(f"{pr.higher} > {pr.lower}", f"{pr.higher_grade} / {pr.lower_grade}", pr.stats)
+        for pr in result.pairs
+    ]
     rows.append(_pair_row("**Pooled**", "", p))
-    pairs = md.table(("Pair (higher > lower)", "Grades", "n", "Higher wins [Wilson 95%]",
-                      "Mean confidence [t 95%]", "Slot A wins", "Bias p", "Order effect",
-                      "Position consistency", "Modal agreement", "Failed"), rows,
-                     align="llrrrrrrrrr")
-    definitions = "\n".join([
-        "- **Higher wins**: share of the pair's successful comparisons won by the "
-        "higher grade, Wilson 95% interval.",
-        "- **Slot A wins / bias p**: share won by the essay shown as A; exact two-sided "
-        "binomial test against 50%.",
-        "- **Order effect**: P(higher wins | higher in A) − P(higher wins | higher in B).",
-        "- **Position consistency**: share of iterations whose two orders picked the same "
-        "essay (iterations with both orders judged).",
-        "- **Modal agreement**: max(k, n − k) / n over the pair's comparisons (pooled: "
-        "comparisons agreeing with their pair's majority).",
-    ])
+    pairs = md.table(
+        (
+            "Pair (higher > lower)",
+            "Grades",
+            "n",
+            "Higher wins [Wilson 95%]",
+            "Mean confidence [t 95%]",
+            "Slot A wins",
+            "Bias p",
+            "Order effect",
+            "Position consistency",
+            "Modal agreement",
+            "Failed",
+        ),
+        rows,
+        align="llrrrrrrrrr",
+    )
+    definitions = "\n".join(
+        [
+            "- **Higher wins**: share of the pair's successful comparisons won by the "
+            "higher grade, Wilson 95% interval.",
+            "- **Slot A wins / bias p**: share won by the essay shown as A; exact two-sided "
+            "binomial test against 50%.",
+            "- **Order effect**: P(higher wins | higher in A) − P(higher wins | higher in B).",
+            "- **Position consistency**: share of iterations whose two orders picked the same "
+            "essay (iterations with both orders judged).",
+            "- **Modal agreement**: max(k, n − k) / n over the pair's comparisons (pooled: "
+            "comparisons agreeing with their pair's majority).",
+        ]
+    )
     return md.document(
         md.header(f"Boundary test report: {ctx.batch_label}", ctx, result.warnings),
         summary,
@@ -284,10 +367,18 @@ def print_boundary_summary(result: BoundaryResult, console: Console) -> None:
         table.add_column(column, justify="left" if column == "Pair" else "right")
     entries = [(f"{pr.higher} > {pr.lower}", pr.stats) for pr in result.pairs]
     for name, s in entries + [("pooled", result.pooled)]:
-        table.add_row(name, str(s.comparisons), md.fmt_pct(s.win.rate), md.fmt_pct(s.slot_a.rate),
-                      md.fmt_p(s.slot_a.p_value), md.fmt_pct(s.position_consistency))
+        table.add_row(
+            name,
+            str(s.comparisons),
+            md.fmt_pct(s.win.rate),
+            md.fmt_pct(s.slot_a.rate),
+            md.fmt_p(s.slot_a.p_value),
+            md.fmt_pct(s.position_consistency),
+        )
     console.print(table)
     for check in result.targets:
         verdict = "[green]pass[/]" if check.passed else "[red]fail[/]"
-        console.print(f"{check.label}: {md.fmt_target_value(check, check.value)} "
-                      f"(target {check.comparator} {check.threshold:g}) {verdict}")
+        console.print(
+            f"{check.label}: {md.fmt_target_value(check, check.value)} "
+            f"(target {check.comparator} {check.threshold:g}) {verdict}"
+        )

@@ -268,9 +268,7 @@ def proportion(k: int, n: int, *, test_half: bool = False) -> Proportion:
         return Proportion(k=k, n=n)
     low, high = wilson_interval(k, n)
     p_value = finite(binomial_test_p(k, n)) if test_half else None
-    return Proportion(
-        k=k, n=n, rate=k / n, low=finite(low), high=finite(high), p_value=p_value
-    )
+    return Proportion(k=k, n=n, rate=k / n, low=finite(low), high=finite(high), p_value=p_value)
 
 
 class TargetCheck(Frozen):
@@ -288,11 +286,25 @@ class TargetCheck(Frozen):
     @classmethod
     def at_most(cls, name: str, label: str, value: float | None, limit: float) -> TargetCheck:
         passed = value is not None and value <= limit
-        return cls(name=name, label=label, value=value, comparator="<=", threshold=limit,
-                   passed=passed, integer=isinstance(limit, int))
+        return cls(
+            name=name,
+            label=label,
+            value=value,
+            comparator="<=",
+            threshold=limit,
+            passed=passed,
+            integer=isinstance(limit, int),
+        )
 
     @classmethod
     def at_least(cls, name: str, label: str, value: float | None, limit: float) -> TargetCheck:
         passed = value is not None and value >= limit
-        return cls(name=name, label=label, value=value, comparator=">=", threshold=limit,
-                   passed=passed, integer=isinstance(limit, int))
+        return cls(
+            name=name,
+            label=label,
+            value=value,
+            comparator=">=",
+            threshold=limit,
+            passed=passed,
+            integer=isinstance(limit, int),
+        )

@@ -47,8 +47,9 @@ def fmt_p(value: float | None) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def fmt_interval(low: float | None, high: float | None, *, pct: bool = False,
-                 digits: int | None = None) -> str:
+def fmt_interval(
+    low: float | None, high: float | None, *, pct: bool = False, digits: int | None = None
+) -> str:
     """``[low, high]``, or an em dash when either end is undefined."""
     if low is None or high is None:
         return DASH
@@ -62,8 +63,11 @@ def fmt_interval(low: float | None, high: float | None, *, pct: bool = False,
 def fmt_target_value(check: TargetCheck, value: float | None) -> str:
     if check.integer:
         return fmt_int(value)
-    return fmt_p(value) if check.name.endswith("_p") and value is not None and value < 0.001 \
+    return (
+        fmt_p(value)
+        if check.name.endswith("_p") and value is not None and value < 0.001
         else fmt_num(value)
+    )
 
 
 def badge(passed: bool | None) -> str:
@@ -153,19 +157,26 @@ def targets_table(checks: Sequence[TargetCheck], extra_rows: Sequence[Sequence[s
 def failures_section(failures: Sequence[FailedJudgement]) -> str:
     if not failures:
         return section("Failed judgements", "None: every comparison produced a judgement.")
-    rows = [(f.comparison_id, f.essay_a, f.essay_b, f.iteration, truncate(f.reason, 160))
-            for f in failures]
+    rows = [
+        (f.comparison_id, f.essay_a, f.essay_b, f.iteration, truncate(f.reason, 160))
+        for f in failures
+    ]
     intro = f"{len(failures)} comparison(s) failed; they are left out of every metric."
-    return section("Failed judgements", intro,
-                   table(("Comparison", "Essay A", "Essay B", "Iteration", "Reason"), rows))
+    return section(
+        "Failed judgements",
+        intro,
+        table(("Comparison", "Essay A", "Essay B", "Iteration", "Reason"), rows),
+    )
 
 
 def plots_section(plots: Sequence[Path | str]) -> str:
     """Relative links (``plots/<name>``), as the report sits next to the plots dir."""
     if not plots:
         return ""
-    images = [f"![{PLOT_TITLES.get(Path(p).stem, Path(p).stem.replace('_', ' '))}]"
-              f"(plots/{Path(p).name})" for p in plots]
+    images = [
+        f"![{PLOT_TITLES.get(Path(p).stem, Path(p).stem.replace('_', ' '))}](plots/{Path(p).name})"
+        for p in plots
+    ]
     return section("Plots", *images)
 
 

@@ -47,8 +47,9 @@ class PlacementResult(Frozen):
     targets_met: bool | None = None
 
 
-def build_placement(records: Sequence[JudgementRecord], essays: Sequence[Essay], *,
-                    ridge: float | None = None) -> PlacementResult:
+def build_placement(
+    records: Sequence[JudgementRecord], essays: Sequence[Essay], *, ridge: float | None = None
+) -> PlacementResult:
     """Fit BT over all essays and place each student among the anchors."""
     from eng5_runner.stats import fit_bradley_terry
 
@@ -74,19 +75,30 @@ def build_placement(records: Sequence[JudgementRecord], essays: Sequence[Essay],
         above = min(higher, key=lambda a: theta[a] or 0.0) if higher else None
         below = max(lower, key=lambda a: theta[a] or 0.0) if lower else None
         nearest = min(anchors, key=lambda a: abs((theta[a] or 0.0) - t)) if anchors else None
-        students.append(StudentPlacement(
-            label=essay.label, file_name=essay.source.path.name, theta=theta[i], se=se[i],
-            rank=rank[i], wins=int(wins[i]), losses=int(losses[i]),
-            above=_name(essays[above]) if above is not None else None,
-            below=_name(essays[below]) if below is not None else None,
-            indicative_grade=essays[nearest].grade if nearest is not None else None,
-        ))
+        students.append(
+            StudentPlacement(
+                label=essay.label,
+                file_name=essay.source.path.name,
+                theta=theta[i],
+                se=se[i],
+                rank=rank[i],
+                wins=int(wins[i]),
+                losses=int(losses[i]),
+                above=_name(essays[above]) if above is not None else None,
+                below=_name(essays[below]) if below is not None else None,
+                indicative_grade=essays[nearest].grade if nearest is not None else None,
+            )
+        )
     counts = count_records(records)
     return PlacementResult(
         students=tuple(sorted(students, key=lambda s: s.rank)),
-        anchors_on_scale=tuple((essays[a].label, essays[a].grade or "?", theta[a])
-                               for a in sorted(anchors, key=lambda a: rank[a])),
-        successful=counts.successful, failed=counts.failed, regularised=fit.regularised,
+        anchors_on_scale=tuple(
+            (essays[a].label, essays[a].grade or "?", theta[a])
+            for a in sorted(anchors, key=lambda a: rank[a])
+        ),
+        successful=counts.successful,
+        failed=counts.failed,
+        regularised=fit.regularised,
     )
 
 
@@ -98,27 +110,51 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
     """The execute report: students among the anchors, then the anchors' own order."""
     lines = [f"# Student placement report: {ctx.batch_label}", ""]
     if ctx.simulated:
-        lines += ["> **Simulated judge — not an LLM; numbers show the pipeline, not a prompt's "
-                  "quality.**", ""]
-    lines += [f"Generated {ctx.created_at} · judge `{ctx.judge_provider}` / `{ctx.judge_model}` "
-              f"· signature `{ctx.run_signature}` · {result.successful} successful, "
-              f"{result.failed} failed comparisons"
-              + (" · BT penalised (not strongly connected)" if result.regularised else ""), "",
-              "The indicative grade is the grade of the anchor nearest on the scale; it is a "
-              "reading aid, not a calibrated grade projection.", "",
-              "## Students", "",
-              "| Rank | Student | θ ± SE | Wins | Losses | Below anchor | Above anchor | "
-              "Indicative grade |", "| ---: | --- | ---: | ---: | ---: | --- | --- | --- |"]
+        lines += [
+            "> **Simulated judge — not an LLM; numbers show the pipeline, not a prompt's "
+            "quality.**",
+            "",
+        ]
+    lines += [
+        f"Generated {ctx.created_at} · judge `{ctx.judge_provider}` / `{ctx.judge_model}` "
+        f"· signature `{ctx.run_signature}` · {result.successful} successful, "
+        f"{result.failed} failed comparisons"
+        + (" · BT penalised (not strongly connected)" if result.regularised else ""),
+        "",
+        "The indicative grade is the grade of the anchor nearest on the scale; it is a "
+        "reading aid, not a calibrated grade projection.",
+        "",
+        "## Students",
+        "",
+        "| Rank | Student | θ ± SE | Wins | Losses | Below anchor | Above anchor | "
+        "Indicative grade |",
+        "| ---: | --- | ---: | ---: | ---: | --- | --- | --- |",
+    ]
     for s in result.students:
-        lines.append(f"| {s.rank} | {s.label} | {fmt_num(s.theta, 2)} ± {fmt_num(s.se, 2)} | "
-                     f"{s.wins} | {s.losses} | {s.below or '—'} | {s.above or '—'} | "
-                     f"{s.indicative_grade or '—'} |")
-    lines += ["", "## Anchors on the same scale", "", "| Anchor | Grade | θ |",
-              "| --- | --- | ---: |"]
-    lines += [f"| {label} | {grade} | {fmt_num(theta, 2)} |"
-              for label, grade, theta in result.anchors_on_scale]
-    lines += ["", "## Prompts used", "", f"- System prompt: `{ctx.system_prompt.name}`",
-              f"- Rubric: `{ctx.rubric.name}`", ""]
+        lines.append(
+            f"| {s.rank} | {s.label} | {fmt_num(s.theta, 2)} ± {fmt_num(s.se, 2)} | "
+            f"{s.wins} | {s.losses} | {s.below or '—'} | {s.above or '—'} | "
+            f"{s.indicative_grade or '—'} |"
+        )
+    lines += [
+        "",
+        "## Anchors on the same scale",
+        "",
+        "| Anchor | Grade | θ |",
+        "| --- | --- | ---: |",
+    ]
+    lines += [
+        f"| {label} | {grade} | {fmt_num(theta, 2)} |"
+        for label, grade, theta in result.anchors_on_scale
+    ]
+    lines += [
+        "",
+        "## Prompts used",
+        "",
+        f"- System prompt: `{ctx.system_prompt.name}`",
+        f"- Rubric: `{ctx.rubric.name}`",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -128,6 +164,11 @@ def print_placement_summary(result: PlacementResult, console: Console) -> None:
     for column in ("rank", "student", "θ", "between", "indicative grade"):
         table.add_column(column)
     for s in result.students:
-        table.add_row(str(s.rank), s.label, fmt_num(s.theta, 2),
-                      f"{s.below or '—'} … {s.above or '—'}", s.indicative_grade or "—")
+        table.add_row(
+            str(s.rank),
+            s.label,
+            fmt_num(s.theta, 2),
+            f"{s.below or '—'} … {s.above or '—'}",
+            s.indicative_grade or "—",
+        )
     console.print(table)

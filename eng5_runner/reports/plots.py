@@ -65,8 +65,9 @@ def _grade_colours(ranks: Sequence[int]) -> dict[int, Any]:
 
 
 def _bt_scale(result: AlignmentResult) -> Figure:
-    anchors = sorted((a for a in result.anchors if a.theta is not None),
-                     key=lambda a: a.theta or 0.0)
+    anchors = sorted(
+        (a for a in result.anchors if a.theta is not None), key=lambda a: a.theta or 0.0
+    )
     colours = _grade_colours([a.grade_rank for a in anchors])
     figure = _figure(7.0, 1.2 + 0.32 * len(anchors))
     ax = figure.add_subplot()
@@ -78,16 +79,23 @@ def _bt_scale(result: AlignmentResult) -> Figure:
             xerr = [[theta - a.ci_low], [a.ci_high - theta]]
         label = None if a.grade_rank in seen else a.grade
         seen.add(a.grade_rank)
-        ax.errorbar(theta, y, xerr=xerr, fmt="o", color=colours[a.grade_rank], capsize=3,
-                    label=label)
+        ax.errorbar(
+            theta, y, xerr=xerr, fmt="o", color=colours[a.grade_rank], capsize=3, label=label
+        )
     ax.set_yticks(range(len(anchors)), [f"{a.label} ({a.grade})" for a in anchors])
     ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("Bradley–Terry score θ (logit), 95% interval")
     ax.set_title("Anchors on the judge's scale, coloured by expert grade")
     handles, labels = ax.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: _rank_of(result, labels[i]))
-    ax.legend([handles[i] for i in order], [labels[i] for i in order], title="Grade",
-              loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small")
+    ax.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        title="Grade",
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        fontsize="small",
+    )
     return figure
 
 
@@ -108,8 +116,7 @@ def _win_matrix(result: AlignmentResult) -> Figure:
         for j in range(n):
             if i != j and matrix[i][j]:
                 colour = "white" if matrix[i][j] > peak / 2 else "black"
-                ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=8,
-                        color=colour)
+                ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=8, color=colour)
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
 
@@ -117,15 +124,17 @@ def _win_matrix(result: AlignmentResult) -> Figure:
     for i in range(n):
         for j in range(n):
             if matrix[i][j] and grades[i] > grades[j]:  # lower grade beat higher: inversion
-                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False,
-                                       edgecolor="tab:red", linewidth=2))
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=2
+                    )
+                )
     ax.set_xticks(range(n), names, rotation=60, ha="right", fontsize="small")
     ax.set_yticks(range(n), names, fontsize="small")
     ax.set_xlabel("loser (column)")
     ax.set_ylabel("winner (row)")
     ax.set_title("Wins: row beat column (expected-rank order; red = inversion)")
-    figure.colorbar(image, ax=ax, shrink=0.8, label="wins",
-                    ticks=MaxNLocator(integer=True))
+    figure.colorbar(image, ax=ax, shrink=0.8, label="wins", ticks=MaxNLocator(integer=True))
     return figure
 
 
@@ -133,21 +142,27 @@ def write_boundary_plots(result: BoundaryResult, plots_dir: Path) -> list[Path]:
     """Forest plots: higher-grade win rate and slot-A win share per pair and pooled."""
     if not result.pairs:
         return []
-    names = [f"{p.higher} ({p.higher_grade}) > {p.lower} ({p.lower_grade})"
-             for p in result.pairs] + ["pooled"]
+    names = [
+        f"{p.higher} ({p.higher_grade}) > {p.lower} ({p.lower_grade})" for p in result.pairs
+    ] + ["pooled"]
     target = next((c.threshold for c in result.targets if c.name == "pooled_win_rate"), None)
     wins = [p.stats.win for p in result.pairs] + [result.pooled.win]
     slot_a = [p.stats.slot_a for p in result.pairs] + [result.pooled.slot_a]
     return [
-        _save(_forest(names, wins, "Higher grade's win rate (Wilson 95%)", target),
-              plots_dir / BOUNDARY_WIN_PNG),
-        _save(_forest(names, slot_a, "Slot-A win share (Wilson 95%); 50% = no position bias",
-                      None), plots_dir / BOUNDARY_SLOT_A_PNG),
+        _save(
+            _forest(names, wins, "Higher grade's win rate (Wilson 95%)", target),
+            plots_dir / BOUNDARY_WIN_PNG,
+        ),
+        _save(
+            _forest(names, slot_a, "Slot-A win share (Wilson 95%); 50% = no position bias", None),
+            plots_dir / BOUNDARY_SLOT_A_PNG,
+        ),
     ]
 
 
-def _forest(names: Sequence[str], values: Sequence[Proportion], title: str,
-            target: float | None) -> Figure:
+def _forest(
+    names: Sequence[str], values: Sequence[Proportion], title: str, target: float | None
+) -> Figure:
     figure = _figure(7.0, 1.4 + 0.4 * len(names))
     ax: Axes = figure.add_subplot()
     count = len(names)
@@ -160,10 +175,23 @@ def _forest(names: Sequence[str], values: Sequence[Proportion], title: str,
         xerr = None
         if prop.low is not None and prop.high is not None:
             xerr = [[prop.rate - prop.low], [prop.high - prop.rate]]
-        ax.errorbar(prop.rate, y, xerr=xerr, fmt="D" if pooled else "o", capsize=3,
-                    color="black" if pooled else "tab:blue", markersize=7 if pooled else 5)
-        ax.text(1.02, y, f"{prop.k}/{prop.n}", va="center", fontsize="small",
-                transform=ax.get_yaxis_transform())
+        ax.errorbar(
+            prop.rate,
+            y,
+            xerr=xerr,
+            fmt="D" if pooled else "o",
+            capsize=3,
+            color="black" if pooled else "tab:blue",
+            markersize=7 if pooled else 5,
+        )
+        ax.text(
+            1.02,
+            y,
+            f"{prop.k}/{prop.n}",
+            va="center",
+            fontsize="small",
+            transform=ax.get_yaxis_transform(),
+        )
     ax.axvline(0.5, color="grey", linestyle=":", linewidth=1)
     if target is not None:
         ax.axvline(target, color="tab:green", linestyle="--", linewidth=1, label="target")

@@ -72,48 +72,74 @@ def _provenance(ctx: ReportContext | None) -> dict[str, object]:
     if ctx is None:
         return {}
     return {
-        "run_signature": ctx.run_signature, "batch_label": ctx.batch_label,
-        "experiment_name": ctx.experiment_name, "overrides": ctx.overrides,
-        "judge_provider": ctx.judge_provider, "judge_model": ctx.judge_model,
-        "simulated": ctx.simulated, "system_prompt": ctx.system_prompt.name,
-        "rubric": ctx.rubric.name, "generated_at": ctx.created_at,
+        "run_signature": ctx.run_signature,
+        "batch_label": ctx.batch_label,
+        "experiment_name": ctx.experiment_name,
+        "overrides": ctx.overrides,
+        "judge_provider": ctx.judge_provider,
+        "judge_model": ctx.judge_model,
+        "simulated": ctx.simulated,
+        "system_prompt": ctx.system_prompt.name,
+        "rubric": ctx.rubric.name,
+        "generated_at": ctx.created_at,
     }
 
 
-def _make(mode: str, status: SummaryStatus, metrics: dict[str, Metric],
-          checks: tuple[TargetCheck, ...], counts: RecordCounts,
-          ctx: ReportContext | None) -> RunSummary:
+def _make(
+    mode: str,
+    status: SummaryStatus,
+    metrics: dict[str, Metric],
+    checks: tuple[TargetCheck, ...],
+    counts: RecordCounts,
+    ctx: ReportContext | None,
+) -> RunSummary:
     targets = {check.name: check.passed for check in checks}
-    return RunSummary.model_validate({
-        "mode": mode, "status": status, "metrics": metrics, "targets": targets,
-        "targets_met": all(targets.values()) if targets else None,
-        "comparisons": counts.successful, "failures": counts.failed, "tokens": counts.tokens,
-        "cost_usd": counts.cost_usd, **_provenance(ctx),
-    })
+    return RunSummary.model_validate(
+        {
+            "mode": mode,
+            "status": status,
+            "metrics": metrics,
+            "targets": targets,
+            "targets_met": all(targets.values()) if targets else None,
+            "comparisons": counts.successful,
+            "failures": counts.failed,
+            "tokens": counts.tokens,
+            "cost_usd": counts.cost_usd,
+            **_provenance(ctx),
+        }
+    )
 
 
-def summary_from_alignment(result: AlignmentResult, *, ctx: ReportContext | None = None,
-                           status: SummaryStatus = "complete") -> RunSummary:
+def summary_from_alignment(
+    result: AlignmentResult, *, ctx: ReportContext | None = None, status: SummaryStatus = "complete"
+) -> RunSummary:
     metrics: dict[str, Metric] = {
-        "tau_b": result.tau_b, "tau_b_ceiling": result.tau_b_ceiling,
-        "tau_upstream": result.tau_upstream, "somers_d": result.somers_d,
+        "tau_b": result.tau_b,
+        "tau_b_ceiling": result.tau_b_ceiling,
+        "tau_upstream": result.tau_upstream,
+        "somers_d": result.somers_d,
         "direct_inversions": result.direct_inversions,
         "majority_inversions": result.majority_inversions,
         "inversion_rate": result.inversion_rate,
         "zero_win_anchors": result.zero_win_anchors,
         "zero_win_excl_bottom": result.zero_win_excl_bottom,
-        "ab_regression": result.ab_regression, "ssr": result.ssr,
-        "slot_a_rate": result.position.rate, "slot_a_p": result.position.p_value,
+        "ab_regression": result.ab_regression,
+        "ssr": result.ssr,
+        "slot_a_rate": result.position.rate,
+        "slot_a_p": result.position.p_value,
     }
     return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
 
 
-def summary_from_boundary(result: BoundaryResult, *, ctx: ReportContext | None = None,
-                          status: SummaryStatus = "complete") -> RunSummary:
+def summary_from_boundary(
+    result: BoundaryResult, *, ctx: ReportContext | None = None, status: SummaryStatus = "complete"
+) -> RunSummary:
     pooled = result.pooled
     metrics: dict[str, Metric] = {
-        "pooled_win_rate": pooled.win.rate, "pooled_slot_a_rate": pooled.slot_a.rate,
-        "pooled_bias_p": pooled.slot_a.p_value, "order_effect": pooled.order_effect,
+        "pooled_win_rate": pooled.win.rate,
+        "pooled_slot_a_rate": pooled.slot_a.rate,
+        "pooled_bias_p": pooled.slot_a.p_value,
+        "order_effect": pooled.order_effect,
         "pooled_mean_confidence": pooled.confidence.mean,
         "position_consistency": pooled.position_consistency,
         "modal_agreement": pooled.modal_agreement,
@@ -121,16 +147,33 @@ def summary_from_boundary(result: BoundaryResult, *, ctx: ReportContext | None =
     return _make("boundary-test", status, metrics, result.targets, result.counts, ctx)
 
 
-def write_run_summary(path: Path, *, mode: str, status: SummaryStatus,
-                      metrics: dict[str, Metric], targets: dict[str, bool],
-                      comparisons: int = 0, failures: int = 0, tokens: int = 0,
-                      cost_usd: float = 0.0, ctx: ReportContext | None = None) -> RunSummary:
+def write_run_summary(
+    path: Path,
+    *,
+    mode: str,
+    status: SummaryStatus,
+    metrics: dict[str, Metric],
+    targets: dict[str, bool],
+    comparisons: int = 0,
+    failures: int = 0,
+    tokens: int = 0,
+    cost_usd: float = 0.0,
+    ctx: ReportContext | None = None,
+) -> RunSummary:
     """Write a summary for any mode (e.g. plan, dry-run, or an error) and return it."""
-    summary = RunSummary.model_validate({
-        "mode": mode, "status": status, "metrics": metrics, "targets": targets,
-        "targets_met": all(targets.values()) if targets else None,
-        "comparisons": comparisons, "failures": failures, "tokens": tokens,
-        "cost_usd": cost_usd, **_provenance(ctx),
-    })
+    summary = RunSummary.model_validate(
+        {
+            "mode": mode,
+            "status": status,
+            "metrics": metrics,
+            "targets": targets,
+            "targets_met": all(targets.values()) if targets else None,
+            "comparisons": comparisons,
+            "failures": failures,
+            "tokens": tokens,
+            "cost_usd": cost_usd,
+            **_provenance(ctx),
+        }
+    )
     summary.write(path)
     return summary

@@ -18,13 +18,26 @@ GateRule = Literal["none", "any", "all"]
 #: Headline metrics per mode, in leaderboard column order.
 HEADLINE_METRICS: dict[str, tuple[str, ...]] = {
     "anchor-align-test": (
-        "tau_b", "tau_upstream", "somers_d", "direct_inversions", "majority_inversions",
-        "zero_win_anchors", "zero_win_excl_bottom", "ab_regression", "ssr", "slot_a_rate",
+        "tau_b",
+        "tau_upstream",
+        "somers_d",
+        "direct_inversions",
+        "majority_inversions",
+        "zero_win_anchors",
+        "zero_win_excl_bottom",
+        "ab_regression",
+        "ssr",
+        "slot_a_rate",
     ),
     "boundary-test": ("pooled_win_rate", "pooled_slot_a_rate", "pooled_bias_p", "order_effect"),
 }
-LOWER_IS_BETTER = {"direct_inversions", "majority_inversions", "zero_win_anchors",
-                   "zero_win_excl_bottom", "ab_regression"}
+LOWER_IS_BETTER = {
+    "direct_inversions",
+    "majority_inversions",
+    "zero_win_anchors",
+    "zero_win_excl_bottom",
+    "ab_regression",
+}
 
 
 class SweepRow(BaseModel):
@@ -90,27 +103,49 @@ def read_job(job_dir: Path) -> SweepRow | None:
     if summary is not None:
         status = "gate_failed" if error and error.get("error_type") == "GateFailed" else "success"
         return SweepRow(
-            job=job_dir.name, overrides=overrides, mode=mode, status=status,
+            job=job_dir.name,
+            overrides=overrides,
+            mode=mode,
+            status=status,
             error=(error or {}).get("message"),
-            metrics=summary.get("metrics", {}), targets=summary.get("targets", {}),
-            targets_met=summary.get("targets_met"), comparisons=summary.get("comparisons"),
-            failures=summary.get("failures"), tokens=summary.get("tokens"),
+            metrics=summary.get("metrics", {}),
+            targets=summary.get("targets", {}),
+            targets_met=summary.get("targets_met"),
+            comparisons=summary.get("comparisons"),
+            failures=summary.get("failures"),
+            tokens=summary.get("tokens"),
             cost_usd=summary.get("cost_usd"),
         )
     status = "error" if error else "incomplete"
-    return SweepRow(job=job_dir.name, overrides=overrides, mode=mode, status=status,
-                    error=(error or {}).get("message"))
+    return SweepRow(
+        job=job_dir.name,
+        overrides=overrides,
+        mode=mode,
+        status=status,
+        error=(error or {}).get("message"),
+    )
 
 
-def collect_sweep(sweep_dir: Path, *, sort_by: str = "tau_b", descending: bool | None = None
-                  ) -> SweepSummary:
+def collect_sweep(
+    sweep_dir: Path, *, sort_by: str = "tau_b", descending: bool | None = None
+) -> SweepSummary:
     """Read every job directory below ``sweep_dir`` (one level) into a summary."""
-    rows = [row for d in sorted(p for p in sweep_dir.iterdir() if p.is_dir())
-            if (row := read_job(d)) is not None]
+    rows = [
+        row
+        for d in sorted(p for p in sweep_dir.iterdir() if p.is_dir())
+        if (row := read_job(d)) is not None
+    ]
     common = set.intersection(*(set(r.overrides) for r in rows)) if len(rows) > 1 else set()
-    rows = [r.model_copy(update={"varying": tuple(o for o in r.overrides if o not in common
-                                                   and not o.startswith("hydra."))})
-            for r in rows]
+    rows = [
+        r.model_copy(
+            update={
+                "varying": tuple(
+                    o for o in r.overrides if o not in common and not o.startswith("hydra.")
+                )
+            }
+        )
+        for r in rows
+    ]
     if descending is None:
         descending = sort_by not in LOWER_IS_BETTER
 
@@ -146,24 +181,44 @@ def _fmt(value: object) -> str:
 def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
     """The leaderboard as a markdown page."""
     columns = metric_columns(summary.rows)
-    header = ["#", "variant", "status", *columns, "comparisons", "failures", "tokens",
-              "cost_usd", "targets"]
-    lines = [f"# Sweep summary: {summary.sweep_dir.name}", "",
-             f"{len(summary.rows)} jobs, {len(summary.failed)} failed; sorted by "
-             f"`{summary.sort_by}`.", ""]
+    header = [
+        "#",
+        "variant",
+        "status",
+        *columns,
+        "comparisons",
+        "failures",
+        "tokens",
+        "cost_usd",
+        "targets",
+    ]
+    lines = [
+        f"# Sweep summary: {summary.sweep_dir.name}",
+        "",
+        f"{len(summary.rows)} jobs, {len(summary.failed)} failed; sorted by `{summary.sort_by}`.",
+        "",
+    ]
     if any(row.status == "success" for row in summary.rows):
         lines += ["![leaderboard](leaderboard.png)", ""]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for rank, row in enumerate(summary.rows, start=1):
-        cells = [str(rank), f"`{row.variant}`", row.status,
-                 *[_fmt(row.metrics.get(c)) for c in columns],
-                 _fmt(row.comparisons), _fmt(row.failures), _fmt(row.tokens),
-                 _fmt(row.cost_usd), _fmt(row.targets_met)]
+        cells = [
+            str(rank),
+            f"`{row.variant}`",
+            row.status,
+            *[_fmt(row.metrics.get(c)) for c in columns],
+            _fmt(row.comparisons),
+            _fmt(row.failures),
+            _fmt(row.tokens),
+            _fmt(row.cost_usd),
+            _fmt(row.targets_met),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if summary.failed:
         lines += ["", "## Failed jobs", ""]
-        lines += [f"- `{row.job}` ({row.status}): {row.error or 'no result'}"
-                  for row in summary.failed]
+        lines += [
+            f"- `{row.job}` ({row.status}): {row.error or 'no result'}" for row in summary.failed
+        ]
     if gate != "none":
         verdict = "passed" if summary.gate_passed(gate) else "FAILED"
         lines += ["", f"Gate `sweep.gate={gate}`: **{verdict}**"]
@@ -175,12 +230,37 @@ def render_csv(summary: SweepSummary) -> str:
     columns = metric_columns(summary.rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["rank", "job", "variant", "status", *columns, "comparisons", "failures",
-                     "tokens", "cost_usd", "targets_met", "error"])
+    writer.writerow(
+        [
+            "rank",
+            "job",
+            "variant",
+            "status",
+            *columns,
+            "comparisons",
+            "failures",
+            "tokens",
+            "cost_usd",
+            "targets_met",
+            "error",
+        ]
+    )
     for rank, row in enumerate(summary.rows, start=1):
-        writer.writerow([rank, row.job, row.variant, row.status,
-                         *[row.metrics.get(c) for c in columns], row.comparisons, row.failures,
-                         row.tokens, row.cost_usd, row.targets_met, row.error or ""])
+        writer.writerow(
+            [
+                rank,
+                row.job,
+                row.variant,
+                row.status,
+                *[row.metrics.get(c) for c in columns],
+                row.comparisons,
+                row.failures,
+                row.tokens,
+                row.cost_usd,
+                row.targets_met,
+                row.error or "",
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -190,11 +270,16 @@ def write_sweep_summary(summary: SweepSummary, gate: GateRule = "none") -> list[
     written = [
         write_text_atomic(out / "sweep_summary.md", render_markdown(summary, gate)),
         write_text_atomic(out / "sweep_summary.csv", render_csv(summary)),
-        write_json_atomic(out / "sweep_summary.json", {
-            "sweep_dir": str(out), "sort_by": summary.sort_by, "gate": gate,
-            "gate_passed": summary.gate_passed(gate),
-            "rows": [row.model_dump(mode="json") for row in summary.rows],
-        }),
+        write_json_atomic(
+            out / "sweep_summary.json",
+            {
+                "sweep_dir": str(out),
+                "sort_by": summary.sort_by,
+                "gate": gate,
+                "gate_passed": summary.gate_passed(gate),
+                "rows": [row.model_dump(mode="json") for row in summary.rows],
+            },
+        ),
     ]
     plotted = [row for row in summary.rows if row.metrics.get(summary.sort_by) is not None]
     if plotted:

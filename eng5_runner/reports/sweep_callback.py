@@ -26,8 +26,10 @@ class SweepSummaryCallback(Callback):
         written = write_sweep_summary(summary, gate)  # type: ignore[arg-type]
         console.print(f"Sweep summary: [bold]{written[0]}[/]")
         if summary.failed:
-            err_console.print(f"[bold red]error:[/] {len(summary.failed)} of "
-                              f"{len(summary.rows)} sweep jobs failed; see {written[0]}")
+            err_console.print(
+                f"[bold red]error:[/] {len(summary.failed)} of "
+                f"{len(summary.rows)} sweep jobs failed; see {written[0]}"
+            )
             raise SystemExit(1)
         if not summary.gate_passed(gate):  # type: ignore[arg-type]
             err_console.print(f"[bold red]error:[/] sweep gate '{gate}' not met; see {written[0]}")

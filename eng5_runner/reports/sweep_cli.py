@@ -21,8 +21,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.sweep_dir.is_dir():
         err_console.print(f"[bold red]error:[/] {args.sweep_dir}: not a directory")
         sys.exit(2)
-    summary = collect_sweep(args.sweep_dir, sort_by=args.sort_by,
-                            descending=None if not args.ascending else False)
+    summary = collect_sweep(
+        args.sweep_dir, sort_by=args.sort_by, descending=None if not args.ascending else False
+    )
     if not summary.rows:
         err_console.print(f"[bold red]error:[/] {args.sweep_dir}: no job directories found")
         sys.exit(2)

@@ -80,17 +80,29 @@ def kendall_tau_b(x: ArrayLike, y: ArrayLike) -> float:
     return float(c_minus_d / np.sqrt((pairs - ties_a) * (pairs - ties_b)))
 
 
-def tau_b_ceiling(expert: ArrayLike) -> float:
-    """Largest τ-b any untied score can reach given the ties in ``expert``: √(1 − Tₓ/P).
+def tau_b_ceiling(expert: ArrayLike, scores: ArrayLike | None = None) -> float:
+    """Largest τ-b reachable given the ties in ``expert`` (and in ``scores``, if given).
 
-    1.0 without ties; 0.0 when fewer than two items or all tied.
+    Without ``scores``: √(1 − Tₓ/P), the ceiling for untied scores.  With ``scores``:
+    (P − Tₓ − Tᵧ + Tₓᵧ) / √((P − Tₓ)(P − Tᵧ)), where Tₓᵧ counts pairs tied in both, since
+    only pairs untied in both can be concordant.  1.0 without ties; 0.0 when undefined.
     """
-    a = np.asarray(expert, dtype=np.float64).ravel()
-    a = a[np.isfinite(a)]
+    if scores is None:
+        a = np.asarray(expert, dtype=np.float64).ravel()
+        a = a[np.isfinite(a)]
+        pairs = a.size * (a.size - 1) / 2
+        if pairs == 0:
+            return 0.0
+        return float(np.sqrt((pairs - _tied_pairs(a)) / pairs))
+    a, b = _paired(expert, scores)
     pairs = a.size * (a.size - 1) / 2
-    if pairs == 0:
+    ties_a, ties_b = _tied_pairs(a), _tied_pairs(b)
+    if pairs - ties_a <= 0 or pairs - ties_b <= 0:
         return 0.0
-    return float(np.sqrt((pairs - _tied_pairs(a)) / pairs))
+    joint = np.unique(np.stack([a, b], axis=1), axis=0, return_counts=True)[1]
+    ties_both = float(np.sum(joint * (joint - 1) / 2))
+    untied_both = pairs - ties_a - ties_b + ties_both
+    return float(untied_both / np.sqrt((pairs - ties_a) * (pairs - ties_b)))
 
 
 def somers_d(expert: ArrayLike, scores: ArrayLike) -> float:

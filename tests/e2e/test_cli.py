@@ -17,7 +17,11 @@ pytestmark = pytest.mark.slow
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "eng5_runner", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200"},
     )
 
@@ -42,8 +46,9 @@ def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_missing_dataset_dir_exit_2(tmp_path: Path) -> None:
-    out = run_cli("dataset.anchors_dir=/nonexistent/anchors", f"hydra.run.dir={tmp_path}/r",
-                  cwd=tmp_path)
+    out = run_cli(
+        "dataset.anchors_dir=/nonexistent/anchors", f"hydra.run.dir={tmp_path}/r", cwd=tmp_path
+    )
     assert out.returncode == 2
     assert "dataset.anchors_dir=/nonexistent/anchors" in out.stderr
     assert "Traceback" not in out.stderr

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,22 @@ pytestmark = pytest.mark.slow
 
 def _sweep(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "eng5_runner", "-m", "experiment=quickstart",
-         f"hydra.sweep.dir={tmp_path}/sweep", f"cache.path={tmp_path}/store.sqlite",
-         "show_progress=false", *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "eng5_runner",
+            "-m",
+            "experiment=quickstart",
+            f"hydra.sweep.dir={tmp_path}/sweep",
+            f"cache.path={tmp_path}/store.sqlite",
+            "show_progress=false",
+            *args,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"},
     )
 
@@ -27,7 +39,9 @@ def test_two_variant_sweep_writes_a_two_row_summary(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     data = json.loads((tmp_path / "sweep" / "sweep_summary.json").read_text())
     assert [row["varying"] for row in data["rows"]] == [
-        ["system_prompt=001_baseline"], ["system_prompt=002_language_first"]]
+        ["system_prompt=001_baseline"],
+        ["system_prompt=002_language_first"],
+    ]
     assert (tmp_path / "sweep" / "leaderboard.png").is_file()
 
 
@@ -42,8 +56,11 @@ def test_a_failing_job_does_not_stop_the_sweep(tmp_path: Path) -> None:
 
 
 def test_submitit_local_launcher_runs_the_sweep(tmp_path: Path) -> None:
-    out = _sweep(tmp_path, "system_prompt=001_baseline,003_holistic_examiner",
-                 "hydra/launcher=submitit_local")
+    out = _sweep(
+        tmp_path,
+        "system_prompt=001_baseline,003_holistic_examiner",
+        "hydra/launcher=submitit_local",
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads((tmp_path / "sweep" / "sweep_summary.json").read_text())
     assert len(data["rows"]) == 2 and {r["status"] for r in data["rows"]} == {"success"}

@@ -11,14 +11,22 @@ from eng5_runner.errors import ConfigError
 from eng5_runner.settings import RunnerMode
 from tests.conftest import CONF_DIR, compose_cfg, make_settings
 
-GROUPS = ("mode", "dataset", "judge", "system_prompt", "rubric", "backend", "pairing",
-          "boundary", "cache", "report")
+GROUPS = (
+    "mode",
+    "dataset",
+    "judge",
+    "system_prompt",
+    "rubric",
+    "backend",
+    "pairing",
+    "boundary",
+    "cache",
+    "report",
+)
 
 
 def _options(group: str) -> list[str]:
-    return sorted(
-        p.stem for p in (CONF_DIR / group).iterdir() if p.suffix in (".yaml", ".toml")
-    )
+    return sorted(p.stem for p in (CONF_DIR / group).iterdir() if p.suffix in (".yaml", ".toml"))
 
 
 @pytest.mark.parametrize(
@@ -100,8 +108,13 @@ def test_missing_or_empty_prompt_file_is_a_clear_error(tmp_path: Path, content: 
 
 @pytest.mark.parametrize(
     "pairs,fragment",
-    [("E-:", "both sides"), (":F+", "both sides"), ("E-F+", "exactly one"),
-     ("A:A", "itself"), ("A:B,A:B", "twice")],
+    [
+        ("E-:", "both sides"),
+        (":F+", "both sides"),
+        ("E-F+", "exactly one"),
+        ("A:A", "itself"),
+        ("A:B,A:B", "twice"),
+    ],
 )
 def test_malformed_boundary_pair_strings(pairs: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
@@ -111,4 +124,6 @@ def test_malformed_boundary_pair_strings(pairs: str, fragment: str) -> None:
 def test_boundary_pair_string_form_parses() -> None:
     settings = make_settings(["boundary.pairs='ANCHOR_03:ANCHOR_01, E+:D-'"])
     assert [(p.higher, p.lower) for p in settings.boundary.pairs] == [
-        ("ANCHOR_03", "ANCHOR_01"), ("E+", "D-")]
+        ("ANCHOR_03", "ANCHOR_01"),
+        ("E+", "D-"),
+    ]

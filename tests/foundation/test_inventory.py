@@ -47,8 +47,10 @@ def test_grades_from_file_names_when_no_csv(tmp_path: Path) -> None:
     assert inv.grade_source == "file_name"
 
 
-@pytest.mark.parametrize("stem,grade", [("A1", "A"), ("F+2", "F+"), ("c-", "C-"),
-                                        ("anchor_essay_eng_5_17_vt_003_E-", "E-")])
+@pytest.mark.parametrize(
+    "stem,grade",
+    [("A1", "A"), ("F+2", "F+"), ("c-", "C-"), ("anchor_essay_eng_5_17_vt_003_E-", "E-")],
+)
 def test_grade_from_file_name_follows_upstream_rule(stem: str, grade: str) -> None:
     assert grade_from_file_name(stem) == grade
 

@@ -56,8 +56,9 @@ def test_replay_miss_names_the_comparison(
 ) -> None:
     record = settings_factory("experiment=quickstart")
     AnchorAlignHandler().execute(record, sample_inventory, RunnerPaths(tmp_path / "a").ensure())
-    replay = settings_factory("experiment=quickstart", "cache=replay",
-                              "rubric=002_analytic_criteria")
+    replay = settings_factory(
+        "experiment=quickstart", "cache=replay", "rubric=002_analytic_criteria"
+    )
     paths = RunnerPaths(tmp_path / "b").ensure()
     with pytest.raises(CacheMissError, match=r"66 comparison\(s\) not recorded.*ANCHOR_"):
         AnchorAlignHandler().execute(replay, sample_inventory, paths)
@@ -75,9 +76,12 @@ def test_missing_store_in_replay_is_an_input_error(
 def test_gate_fails_after_writing_everything(
     settings_factory, sample_inventory: RunnerInventory, run_paths: RunnerPaths
 ) -> None:
-    settings = settings_factory("experiment=quickstart", "report.gate=true",
-                                "report.targets.tau_upstream_min=1.0",
-                                "judge.simulated.noise=3")
+    settings = settings_factory(
+        "experiment=quickstart",
+        "report.gate=true",
+        "report.targets.tau_upstream_min=1.0",
+        "judge.simulated.noise=3",
+    )
     with pytest.raises(GateFailed) as info:
         AnchorAlignHandler().execute(settings, sample_inventory, run_paths)
     assert info.value.exit_code == 3
@@ -100,11 +104,19 @@ def test_boundary_test_on_the_sample(
 
 @pytest.mark.parametrize("bias,significant", [(3.0, True), (0.0, False)])
 def test_simulated_position_bias_shows_in_the_report(
-    settings_factory, sample_inventory: RunnerInventory, run_paths: RunnerPaths,
-    bias: float, significant: bool,
+    settings_factory,
+    sample_inventory: RunnerInventory,
+    run_paths: RunnerPaths,
+    bias: float,
+    significant: bool,
 ) -> None:
-    settings = settings_factory("mode=boundary-test", "boundary=sample", "boundary.iterations=20",
-                                f"judge.simulated.position_bias={bias}", "seed=7")
+    settings = settings_factory(
+        "mode=boundary-test",
+        "boundary=sample",
+        "boundary.iterations=20",
+        f"judge.simulated.position_bias={bias}",
+        "seed=7",
+    )
     BoundaryTestHandler().execute(settings, sample_inventory, run_paths)
     p = json.loads(run_paths.summary.read_text())["metrics"]["pooled_bias_p"]
     assert (p < 0.01) is significant
@@ -112,24 +124,27 @@ def test_simulated_position_bias_shows_in_the_report(
 
 @pytest.mark.parametrize(
     "pairs,fragment",
-    [("ANCHOR_03:NOPE", "unknown anchor 'NOPE'"),
-     ("A:E-", "grade 'A' is ambiguous"),
-     ("ANCHOR_01:ANCHOR_12", "is not above"),
-     ("ANCHOR_01:anchor_01_F+", "itself"),
-     ("ANCHOR_03:ANCHOR_01,anchor_03_E-:anchor_01_F+", "listed twice")],
+    [
+        ("ANCHOR_03:NOPE", "unknown anchor 'NOPE'"),
+        ("A:E-", "grade 'A' is ambiguous"),
+        ("ANCHOR_01:ANCHOR_12", "is not above"),
+        ("ANCHOR_01:anchor_01_F+", "itself"),
+        ("ANCHOR_03:ANCHOR_01,anchor_03_E-:anchor_01_F+", "listed twice"),
+    ],
 )
 def test_boundary_pair_errors(
-    settings_factory, sample_inventory: RunnerInventory, run_paths: RunnerPaths,
-    pairs: str, fragment: str,
+    settings_factory,
+    sample_inventory: RunnerInventory,
+    run_paths: RunnerPaths,
+    pairs: str,
+    fragment: str,
 ) -> None:
     settings = settings_factory("mode=boundary-test", f"boundary.pairs='{pairs}'")
     with pytest.raises(ConfigError, match=fragment):
         BoundaryTestHandler().execute(settings, sample_inventory, run_paths)
 
 
-def test_execute_places_students(
-    settings_factory, run_paths: RunnerPaths
-) -> None:
+def test_execute_places_students(settings_factory, run_paths: RunnerPaths) -> None:
     settings = settings_factory("mode=execute")
     inventory = RunnerInventory.load(settings.dataset, RunnerMode.EXECUTE)
     assert ExecuteHandler().execute(settings, inventory, run_paths) == 0
@@ -139,7 +154,9 @@ def test_execute_places_students(
 
 
 def test_dry_run_local_is_offline_and_writes_requests_and_stub(
-    no_network: None, settings_factory, sample_inventory: RunnerInventory,
+    no_network: None,
+    settings_factory,
+    sample_inventory: RunnerInventory,
     run_paths: RunnerPaths,
 ) -> None:
     settings = settings_factory("mode=dry-run", "judge=openai")
@@ -156,7 +173,9 @@ def test_dry_run_local_is_offline_and_writes_requests_and_stub(
 
 
 def test_dry_run_huleedu_writes_envelope_offline(
-    no_network: None, settings_factory, sample_inventory: RunnerInventory,
+    no_network: None,
+    settings_factory,
+    sample_inventory: RunnerInventory,
     run_paths: RunnerPaths,
 ) -> None:
     settings = settings_factory("mode=dry-run", "backend=huleedu")
@@ -172,8 +191,11 @@ def test_dry_run_huleedu_writes_envelope_offline(
 def test_fewer_than_two_anchors(settings_factory, tmp_path: Path, run_paths: RunnerPaths) -> None:
     (tmp_path / "anchors").mkdir()
     (tmp_path / "anchors" / "only_A.txt").write_text("A single essay about phones.")
-    settings = settings_factory("experiment=quickstart", f"dataset.anchors_dir={tmp_path}/anchors",
-                                "dataset.grades_file=null")
+    settings = settings_factory(
+        "experiment=quickstart",
+        f"dataset.anchors_dir={tmp_path}/anchors",
+        "dataset.grades_file=null",
+    )
     inventory = RunnerInventory.load(settings.dataset, settings.mode)
     with pytest.raises(InputError, match="at least 2"):
         AnchorAlignHandler().execute(settings, inventory, run_paths)

@@ -62,7 +62,9 @@ def _grade_quality(settings: RunnerSettings) -> Callable[[str], float]:
 
 
 def test_anchor_align_over_huleedu_writes_the_same_outputs(
-    make_settings_for, threaded_worker: ThreadedWorker, behaviour: WorkerBehaviour,
+    make_settings_for,
+    threaded_worker: ThreadedWorker,
+    behaviour: WorkerBehaviour,
     tmp_path: Path,
 ) -> None:
     settings = make_settings_for(RunnerMode.ANCHOR_ALIGN_TEST)
@@ -86,8 +88,13 @@ def test_boundary_over_huleedu(
     make_settings_for, threaded_worker: ThreadedWorker, tmp_path: Path
 ) -> None:
     base = make_settings_for(RunnerMode.BOUNDARY_TEST)
-    settings = base.model_copy(update={"boundary": BoundarySettings(
-        name="t", pairs="ANCHOR_03:ANCHOR_01,ANCHOR_05:ANCHOR_04", iterations=3)})
+    settings = base.model_copy(
+        update={
+            "boundary": BoundarySettings(
+                name="t", pairs="ANCHOR_03:ANCHOR_01,ANCHOR_05:ANCHOR_04", iterations=3
+            )
+        }
+    )
     paths = RunnerPaths(tmp_path / "b").ensure()
     assert BoundaryTestHandler().execute(settings, load_inventory(settings), paths) == 0
     records = [json.loads(line) for line in paths.comparisons.read_text().splitlines()]
@@ -99,7 +106,10 @@ def test_boundary_over_huleedu(
 
 
 def test_execute_over_huleedu(
-    make_settings_for, threaded_worker: ThreadedWorker, admin_token: str, services,
+    make_settings_for,
+    threaded_worker: ThreadedWorker,
+    admin_token: str,
+    services,
     tmp_path: Path,
 ) -> None:
     settings = make_settings_for(RunnerMode.EXECUTE, assignment_id=ASSIGNMENT_ID)
@@ -113,7 +123,9 @@ def test_execute_over_huleedu(
 
 
 def test_cj_failure_event_exits_non_zero_and_keeps_what_arrived(
-    make_settings_for, threaded_worker: ThreadedWorker, behaviour: WorkerBehaviour,
+    make_settings_for,
+    threaded_worker: ThreadedWorker,
+    behaviour: WorkerBehaviour,
     tmp_path: Path,
 ) -> None:
     behaviour.fail_after = 10

@@ -42,14 +42,19 @@ def small_case() -> Recorder:
 
 @pytest.fixture(scope="module")
 def result() -> AlignmentResult:
-    return build_alignment(small_case().records, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                           targets=ReportTargets())
+    return build_alignment(
+        small_case().records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
 
 
 def ctx(**changes: object) -> ReportContext:
-    base = ReportContext.from_settings(settings(), run_signature="abc123def456", git_sha=None,
-                                       records=small_case().records,
-                                       overrides=("judge=simulated", "rubric=r_fenced"))
+    base = ReportContext.from_settings(
+        settings(),
+        run_signature="abc123def456",
+        git_sha=None,
+        records=small_case().records,
+        overrides=("judge=simulated", "rubric=r_fenced"),
+    )
     return base.model_copy(update=changes)
 
 
@@ -71,8 +76,9 @@ def test_per_anchor_rows(result: AlignmentResult) -> None:
     assert [rows[x].actual_rank for x in "PQRS"] == [1, 2, 3, 4]
     assert [rows[x].expected_rank for x in "PQRS"] == [1, 2, 3, 4]
     assert rows["P"].bt_flag == "no losses" and rows["S"].bt_flag == "no wins"
-    fit = fit_bradley_terry(4, np.array([0, 2, 1, 0, 0, 1, 2, 1]),
-                            np.array([1, 1, 2, 2, 3, 3, 3, 2]))
+    fit = fit_bradley_terry(
+        4, np.array([0, 2, 1, 0, 0, 1, 2, 1]), np.array([1, 1, 2, 2, 3, 3, 3, 2])
+    )
     for i, x in enumerate("PQRS"):
         assert rows[x].theta == pytest.approx(float(fit.theta[i]))
         assert rows[x].se == pytest.approx(float(fit.se[i]))
@@ -124,10 +130,20 @@ def test_win_matrix_and_targets(result: AlignmentResult) -> None:
 
 
 def test_perfect_round_robin_reaches_ceiling() -> None:
-    anchors = [essay("a1", "A"), essay("b1", "B"), essay("b2", "B"), essay("c1", "C+"),
-               essay("d1", "C-"), essay("d2", "C-")]
-    result = build_alignment(perfect_round_robin(anchors), anchors,
-                             grade_scale="eng5_np_legacy_9_step", targets=ReportTargets())
+    anchors = [
+        essay("a1", "A"),
+        essay("b1", "B"),
+        essay("b2", "B"),
+        essay("c1", "C+"),
+        essay("d1", "C-"),
+        essay("d2", "C-"),
+    ]
+    result = build_alignment(
+        perfect_round_robin(anchors),
+        anchors,
+        grade_scale="eng5_np_legacy_9_step",
+        targets=ReportTargets(),
+    )
     assert result.tau_b_ceiling == pytest.approx(math.sqrt(13 / 15))
     assert result.tau_b == pytest.approx(result.tau_b_ceiling)
     assert result.somers_d == pytest.approx(1.0)
@@ -142,8 +158,9 @@ def test_perfect_round_robin_reaches_ceiling() -> None:
 def test_no_successful_comparisons_is_all_undefined() -> None:
     rec = Recorder()
     rec.failed(P, Q, "provider 500")
-    result = build_alignment(rec.records, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets())
+    result = build_alignment(
+        rec.records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
     assert result.tau_b is None and result.tau_upstream is None and result.ssr is None
     assert not result.bt.fitted and result.bt.note
     assert result.position.rate is None and result.inversion_rate is None
@@ -158,28 +175,40 @@ def test_no_successful_comparisons_is_all_undefined() -> None:
 def test_non_anchor_records_are_left_out_with_a_warning() -> None:
     rec = small_case()
     rec.won(P, essay("stranger", None, role="student"), "A")
-    result = build_alignment(rec.records, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets())
+    result = build_alignment(
+        rec.records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
     assert result.counts.successful == 9 and result.position.n == 8
     assert any("not anchors" in w for w in result.warnings)
-    assert "> ⚠️ 1 successful comparison(s) involve essays that are not anchors" in \
-        render_alignment_markdown(result, ctx())
+    assert (
+        "> ⚠️ 1 successful comparison(s) involve essays that are not anchors"
+        in render_alignment_markdown(result, ctx())
+    )
 
 
 def test_unknown_grade_is_an_input_error() -> None:
     with pytest.raises(InputError, match="A-"):
-        build_alignment([], [essay("x", "A-"), P], grade_scale="eng5_np_legacy_9_step",
-                        targets=ReportTargets())
+        build_alignment(
+            [], [essay("x", "A-"), P], grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+        )
 
 
 def test_markdown_sections(result: AlignmentResult) -> None:
-    text = render_alignment_markdown(result, ctx(), plots=["plots/bt_scale.png",
-                                                           "plots/win_matrix.png"])
+    text = render_alignment_markdown(
+        result, ctx(), plots=["plots/bt_scale.png", "plots/win_matrix.png"]
+    )
     assert text.startswith("# Anchor alignment report: unit-batch\n")
     assert "Simulated judge — not an LLM; numbers show the pipeline, not a prompt's quality" in text
-    for heading in ("## Summary", "## Bradley–Terry fit", "## Per-anchor results",
-                    "## Inversions", "## Failed judgements", "## Plots", "## Prompts used",
-                    "## Provenance"):
+    for heading in (
+        "## Summary",
+        "## Bradley–Terry fit",
+        "## Per-anchor results",
+        "## Inversions",
+        "## Failed judgements",
+        "## Plots",
+        "## Prompts used",
+        "## Provenance",
+    ):
         assert f"\n{heading}\n" in text, heading
     assert "![Bradley–Terry scale with 95% intervals](plots/bt_scale.png)" in text
     assert "(plots/win_matrix.png)" in text
@@ -211,8 +240,12 @@ def test_terminal_summary(result: AlignmentResult) -> None:
 
 def test_all_same_grade_leaves_grade_metrics_undefined() -> None:
     anchors = [essay("x1", "B"), essay("x2", "B"), essay("x3", "B")]
-    result = build_alignment(perfect_round_robin(anchors), anchors,
-                             grade_scale="eng5_np_legacy_9_step", targets=ReportTargets())
+    result = build_alignment(
+        perfect_round_robin(anchors),
+        anchors,
+        grade_scale="eng5_np_legacy_9_step",
+        targets=ReportTargets(),
+    )
     assert result.tau_b is None and result.tau_b_ceiling is None and result.somers_d is None
     assert result.direct_inversions == 0 and result.inversion_rate is None
     assert result.zero_win_anchors == 1 and result.zero_win_excl_bottom == 0
@@ -220,11 +253,13 @@ def test_all_same_grade_leaves_grade_metrics_undefined() -> None:
 
 def test_ridge_settings_reach_the_fit() -> None:
     records = small_case().records
-    strict = build_alignment(records, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets(), ridge=0.0)
+    strict = build_alignment(
+        records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets(), ridge=0.0
+    )
     assert not strict.bt.fitted and strict.tau_b is None
     assert any("does not exist" in w for w in strict.warnings)
-    ridged = build_alignment(records, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets(), ridge=2.0)
+    ridged = build_alignment(
+        records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets(), ridge=2.0
+    )
     assert ridged.bt.regularised and ridged.bt.ridge == 2.0
     assert "ridge λ = 2.0000" in render_alignment_markdown(ridged, ctx())

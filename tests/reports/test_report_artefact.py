@@ -35,14 +35,24 @@ STUDENT = essay("student_1", None, role="student")
 
 def alignment_artefact() -> dict[str, Any]:
     recs = small_case().records
-    ctx = ReportContext.from_settings(settings(), run_signature="abc123def456",
-                                      git_sha="0123456789abcdef0123456789abcdef01234567",
-                                      records=recs, overrides=("judge=simulated",))
-    result = build_alignment(recs, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets())
-    return build_artefact(ctx=ctx, records=recs, essays=(*ANCHORS, STUDENT),
-                          mode_result=result, status="complete",
-                          cj_published_scores=[{"essay_id": "x", "bt_score": 0.1}])
+    ctx = ReportContext.from_settings(
+        settings(),
+        run_signature="abc123def456",
+        git_sha="0123456789abcdef0123456789abcdef01234567",
+        records=recs,
+        overrides=("judge=simulated",),
+    )
+    result = build_alignment(
+        recs, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
+    return build_artefact(
+        ctx=ctx,
+        records=recs,
+        essays=(*ANCHORS, STUDENT),
+        mode_result=result,
+        status="complete",
+        cj_published_scores=[{"essay_id": "x", "bt_score": 0.1}],
+    )
 
 
 def test_schema_copies_are_identical_and_valid() -> None:
@@ -68,11 +78,23 @@ def test_alignment_artefact_layout() -> None:
     assert {t["name"] for t in data["targets"]} >= {"direct_inversions", "ab_regression"}
     assert data["analysis"]["kind"] == "anchor_alignment"
     assert data["costs"]["total_usd"] == pytest.approx(0.008)
-    assert data["costs"]["token_counts"] == [{
-        "provider": "simulated", "model": "sim-1", "comparisons": 9, "prompt_tokens": 800,
-        "completion_tokens": 80, "usd": 0.008}]
-    assert data["runner_status"]["observed"] == {"comparisons": 9, "succeeded": 8, "failed": 1,
-                                                 "cached": 0, "requested": None}
+    assert data["costs"]["token_counts"] == [
+        {
+            "provider": "simulated",
+            "model": "sim-1",
+            "comparisons": 9,
+            "prompt_tokens": 800,
+            "completion_tokens": 80,
+            "usd": 0.008,
+        }
+    ]
+    assert data["runner_status"]["observed"] == {
+        "comparisons": 9,
+        "succeeded": 8,
+        "failed": 1,
+        "cached": 0,
+        "requested": None,
+    }
     assert data["cj_published_scores"][0]["essay_id"] == "x"
     assert verify_checksum(data)
 
@@ -81,8 +103,9 @@ def test_checksum_procedure_is_the_documented_one() -> None:
     data = alignment_artefact()
     blank = copy.deepcopy(data)
     blank["validation"]["artefact_checksum"] = ""
-    canonical = json.dumps(blank, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           allow_nan=False).encode("utf-8")
+    canonical = json.dumps(
+        blank, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
     import hashlib
 
     assert data["validation"]["artefact_checksum"] == hashlib.sha256(canonical).hexdigest()
@@ -95,20 +118,35 @@ def test_checksum_procedure_is_the_documented_one() -> None:
 
 def test_boundary_and_stub_artefacts_validate() -> None:
     recs = records().records
-    ctx = ReportContext.from_settings(settings(RunnerMode.BOUNDARY_TEST), run_signature="s1",
-                                      git_sha=None, records=recs)
+    ctx = ReportContext.from_settings(
+        settings(RunnerMode.BOUNDARY_TEST), run_signature="s1", git_sha=None, records=recs
+    )
     result = build_boundary(recs, PAIRS, targets=ReportTargets())
-    data = build_artefact(ctx=ctx, records=recs, essays=[e for p in PAIRS for e in p],
-                          mode_result=result, status="partial")
+    data = build_artefact(
+        ctx=ctx,
+        records=recs,
+        essays=[e for p in PAIRS for e in p],
+        mode_result=result,
+        status="partial",
+    )
     validate_artefact(data)
     assert data["metrics"]["pooled_win_rate"] == pytest.approx(5 / 6)
     assert data["runner_status"]["partial_data"] is True and data["bt_summary"] == []
-    stub_ctx = ReportContext.from_settings(settings(RunnerMode.DRY_RUN), run_signature="s2",
-                                           git_sha=None)
-    requests = [PairRequest(comparison_id="c00000", a_id=ANCHORS[0].essay_id,
-                            b_id=ANCHORS[1].essay_id)]
-    stub = build_artefact(ctx=stub_ctx, records=[], essays=ANCHORS, mode_result=None,
-                          status="stub", requests=requests, extra={"note": "dry run"})
+    stub_ctx = ReportContext.from_settings(
+        settings(RunnerMode.DRY_RUN), run_signature="s2", git_sha=None
+    )
+    requests = [
+        PairRequest(comparison_id="c00000", a_id=ANCHORS[0].essay_id, b_id=ANCHORS[1].essay_id)
+    ]
+    stub = build_artefact(
+        ctx=stub_ctx,
+        records=[],
+        essays=ANCHORS,
+        mode_result=None,
+        status="stub",
+        requests=requests,
+        extra={"note": "dry run"},
+    )
     validate_artefact(stub)
     assert stub["requests"][0]["a_id"] == ANCHORS[0].essay_id and stub["analysis"] is None
     assert stub["runner_status"]["observed"]["requested"] == 1
@@ -117,15 +155,19 @@ def test_boundary_and_stub_artefacts_validate() -> None:
         validate_artefact(stub)
 
 
-@pytest.mark.parametrize(("path", "value", "pointer"), [
-    (("metadata", "mode"), "bogus", "/metadata/mode"),
-    (("metadata", "git_sha"), "UNKNOWN", "/metadata/git_sha"),
-    (("comparisons", 0, "status"), "maybe", "/comparisons/0/status"),
-    (("metrics", "tau_b"), float("nan"), "/metrics/tau_b"),
-    (("bt_summary", 1, "theta"), float("inf"), "/bt_summary/1/theta"),
-])
-def test_invalid_artefact_names_the_pointer(path: tuple[Any, ...], value: object,
-                                           pointer: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "value", "pointer"),
+    [
+        (("metadata", "mode"), "bogus", "/metadata/mode"),
+        (("metadata", "git_sha"), "UNKNOWN", "/metadata/git_sha"),
+        (("comparisons", 0, "status"), "maybe", "/comparisons/0/status"),
+        (("metrics", "tau_b"), float("nan"), "/metrics/tau_b"),
+        (("bt_summary", 1, "theta"), float("inf"), "/bt_summary/1/theta"),
+    ],
+)
+def test_invalid_artefact_names_the_pointer(
+    path: tuple[Any, ...], value: object, pointer: str
+) -> None:
     data = alignment_artefact()
     target: Any = data
     for key in path[:-1]:

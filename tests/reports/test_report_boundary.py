@@ -54,9 +54,13 @@ def test_pair_with_both_orders(result: BoundaryResult) -> None:
     assert (s.win.low, s.win.high) == pytest.approx(wilson_interval(4, 5))
     assert s.confidence.n == 5 and s.confidence.mean == pytest.approx(3.6)
     assert (s.confidence.mean, s.confidence.low, s.confidence.high) == pytest.approx(
-        mean_t_interval([4, 5, 4, 2, 3]))
-    assert (s.slot_a.k, s.slot_a.rate, s.slot_a.p_value) == (3, pytest.approx(0.6),
-                                                             pytest.approx(1.0))
+        mean_t_interval([4, 5, 4, 2, 3])
+    )
+    assert (s.slot_a.k, s.slot_a.rate, s.slot_a.p_value) == (
+        3,
+        pytest.approx(0.6),
+        pytest.approx(1.0),
+    )
     assert s.win_rate_higher_in_a == 1.0 and s.win_rate_higher_in_b == pytest.approx(2 / 3)
     assert s.order_effect == pytest.approx(1 / 3)
     assert (s.complete_iterations, s.consistent_iterations) == (2, 1)
@@ -91,8 +95,10 @@ def test_pooled(result: BoundaryResult) -> None:
     assert p.modal_agreement == pytest.approx(5 / 6)
     assert p.confidence.mean == pytest.approx(3.5)
     assert len(result.failures) == 2 and result.failures[1].reason == "provider 500"
-    assert {c.name: c.passed for c in result.targets} == {"pooled_win_rate": True,
-                                                          "pooled_bias_p": True}
+    assert {c.name: c.passed for c in result.targets} == {
+        "pooled_win_rate": True,
+        "pooled_bias_p": True,
+    }
     assert result.targets_met
 
 
@@ -111,8 +117,12 @@ def test_equal_confidences_and_all_lost() -> None:
 def test_no_records_at_all() -> None:
     result = build_boundary([], PAIRS, targets=ReportTargets())
     assert result.pooled.win.rate is None and not result.targets_met
-    text = render_boundary_markdown(result, ReportContext.from_settings(
-        settings(RunnerMode.BOUNDARY_TEST), run_signature="sig", git_sha=None))
+    text = render_boundary_markdown(
+        result,
+        ReportContext.from_settings(
+            settings(RunnerMode.BOUNDARY_TEST), run_signature="sig", git_sha=None
+        ),
+    )
     assert not re.search(r"\b(nan|inf)\b", text, re.IGNORECASE)
 
 
@@ -125,12 +135,22 @@ def test_foreign_records_warn() -> None:
 
 
 def test_markdown_and_terminal(result: BoundaryResult) -> None:
-    ctx = ReportContext.from_settings(settings(RunnerMode.BOUNDARY_TEST), run_signature="sig",
-                                      git_sha="0123abc", records=records().records)
+    ctx = ReportContext.from_settings(
+        settings(RunnerMode.BOUNDARY_TEST),
+        run_signature="sig",
+        git_sha="0123abc",
+        records=records().records,
+    )
     text = render_boundary_markdown(result, ctx, plots=["boundary_win_rates.png"])
     assert text.startswith("# Boundary test report: unit-batch\n")
-    for heading in ("## Summary", "## Per pair", "## Failed judgements", "## Plots",
-                    "## Prompts used", "## Provenance"):
+    for heading in (
+        "## Summary",
+        "## Per pair",
+        "## Failed judgements",
+        "## Plots",
+        "## Prompts used",
+        "## Provenance",
+    ):
         assert f"\n{heading}\n" in text, heading
     assert "Simulated judge — not an LLM" in text
     assert "| H1 > L1 | B / C+ | 5 | 80% [38%, 96%] |" in text

@@ -24,8 +24,9 @@ def _assert_pngs(paths: list[Path], directory: Path, names: list[str]) -> None:
 
 
 def test_alignment_plots(tmp_path: Path) -> None:
-    result = build_alignment(small_case().records, ANCHORS,
-                             grade_scale="eng5_np_legacy_9_step", targets=ReportTargets())
+    result = build_alignment(
+        small_case().records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
     paths = write_alignment_plots(result, tmp_path / "plots")
     _assert_pngs(paths, tmp_path / "plots", ["bt_scale.png", "win_matrix.png"])
 
@@ -33,8 +34,9 @@ def test_alignment_plots(tmp_path: Path) -> None:
 def test_alignment_plots_without_a_fit(tmp_path: Path) -> None:
     rec = Recorder()
     rec.failed(ANCHORS[0], ANCHORS[1])
-    result = build_alignment(rec.records, ANCHORS, grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets())
+    result = build_alignment(
+        rec.records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
     paths = write_alignment_plots(result, tmp_path)
     _assert_pngs(paths, tmp_path, ["win_matrix.png"])
 
@@ -47,6 +49,7 @@ def test_boundary_plots(tmp_path: Path) -> None:
 
 
 def test_one_anchor_has_no_win_matrix(tmp_path: Path) -> None:
-    result = build_alignment([], [essay("solo", "A")], grade_scale="eng5_np_legacy_9_step",
-                             targets=ReportTargets())
+    result = build_alignment(
+        [], [essay("solo", "A")], grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
     assert write_alignment_plots(result, tmp_path) == []

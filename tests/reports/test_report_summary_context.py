@@ -33,16 +33,21 @@ def _strict(text: str) -> dict[str, object]:
 
 
 def test_alignment_summary(tmp_path: Path) -> None:
-    result = build_alignment(small_case().records, ANCHORS,
-                             grade_scale="eng5_np_legacy_9_step", targets=ReportTargets())
+    result = build_alignment(
+        small_case().records, ANCHORS, grade_scale="eng5_np_legacy_9_step", targets=ReportTargets()
+    )
     ctx = ReportContext.from_settings(settings(), run_signature="sig", git_sha=None)
     summary = summary_from_alignment(result, ctx=ctx)
     assert set(HEADLINE_METRICS["anchor-align-test"]) <= set(summary.metrics)
     assert summary.metrics["direct_inversions"] == 1
     assert summary.metrics["zero_win_excl_bottom"] == 0
     assert summary.metrics["slot_a_rate"] == pytest.approx(0.25)
-    assert summary.targets == {"direct_inversions": True, "zero_win_excl_bottom": True,
-                               "tau_upstream": True, "ab_regression": False}
+    assert summary.targets == {
+        "direct_inversions": True,
+        "zero_win_excl_bottom": True,
+        "tau_upstream": True,
+        "ab_regression": False,
+    }
     assert summary.targets_met is False
     assert (summary.comparisons, summary.failures, summary.tokens) == (8, 1, 880)
     assert summary.system_prompt == "001_baseline" and summary.simulated is True
@@ -54,8 +59,9 @@ def test_alignment_summary(tmp_path: Path) -> None:
 
 
 def test_boundary_summary_with_undefined_values(tmp_path: Path) -> None:
-    summary = summary_from_boundary(build_boundary(records().records, PAIRS,
-                                                   targets=ReportTargets()))
+    summary = summary_from_boundary(
+        build_boundary(records().records, PAIRS, targets=ReportTargets())
+    )
     assert set(HEADLINE_METRICS["boundary-test"]) <= set(summary.metrics)
     assert summary.metrics["pooled_win_rate"] == pytest.approx(5 / 6)
     assert summary.targets_met is True and summary.mode == "boundary-test"
@@ -65,8 +71,9 @@ def test_boundary_summary_with_undefined_values(tmp_path: Path) -> None:
 
 
 def test_write_run_summary_for_modes_without_results(tmp_path: Path) -> None:
-    summary = write_run_summary(tmp_path / "summary.json", mode="dry-run", status="stub",
-                                metrics={}, targets={})
+    summary = write_run_summary(
+        tmp_path / "summary.json", mode="dry-run", status="stub", metrics={}, targets={}
+    )
     assert summary.targets_met is None
     assert _strict((tmp_path / "summary.json").read_text(encoding="utf-8"))["status"] == "stub"
 
@@ -80,10 +87,16 @@ def test_context_from_settings(tmp_path: Path) -> None:
     prompt.write_text("From a file.", encoding="utf-8")
     base = settings(RunnerMode.ANCHOR_ALIGN_TEST, provider="openai")
     base = base.model_copy(update={"system_prompt": PromptSettings(name="f", file=prompt)})
-    ctx = ReportContext.from_settings(base, run_signature="sig", git_sha="ABCDEF1",
-                                      records=[*rec.records, cached], overrides=["a=1"],
-                                      rubric_text="resolved rubric", partial_data=True,
-                                      warnings=["late callbacks"])
+    ctx = ReportContext.from_settings(
+        base,
+        run_signature="sig",
+        git_sha="ABCDEF1",
+        records=[*rec.records, cached],
+        overrides=["a=1"],
+        rubric_text="resolved rubric",
+        partial_data=True,
+        warnings=["late callbacks"],
+    )
     assert not ctx.simulated and ctx.git_sha == "abcdef1"
     assert ctx.system_prompt.text == "From a file." and ctx.system_prompt.sha256
     assert ctx.rubric.text == "resolved rubric"

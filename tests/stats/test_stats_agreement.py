@@ -146,3 +146,15 @@ def test_inversions_edge_cases() -> None:
         direct_inversions([0], [5], [0, 1])
     with pytest.raises(ValueError, match="integers"):
         direct_inversions([0], [1], [0.5, 1.5])
+
+
+def test_tau_b_ceiling_accounts_for_ties_in_scores() -> None:
+    from eng5_runner.stats import kendall_tau_b, tau_b_ceiling
+
+    grades = [3, 3, 2, 1, 1]
+    untied = [5.0, 4.0, 3.0, 2.0, 1.0]
+    tied_like_grades = [4.0, 4.0, 3.0, 1.0, 1.0]
+    assert kendall_tau_b(grades, untied) == pytest.approx(tau_b_ceiling(grades))
+    assert kendall_tau_b(grades, tied_like_grades) == pytest.approx(1.0)
+    assert tau_b_ceiling(grades, tied_like_grades) == pytest.approx(1.0)
+    assert tau_b_ceiling(grades, untied) == pytest.approx(tau_b_ceiling(grades))

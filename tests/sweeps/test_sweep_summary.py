@@ -11,22 +11,42 @@ from eng5_runner.reports.sweep import collect_sweep, write_sweep_summary
 from eng5_runner.reports.sweep_cli import main as summary_main
 
 
-def _job(root: Path, name: str, overrides: list[str], tau: float | None, *,
-         met: bool = True, error: str | None = None) -> None:
+def _job(
+    root: Path,
+    name: str,
+    overrides: list[str],
+    tau: float | None,
+    *,
+    met: bool = True,
+    error: str | None = None,
+) -> None:
     job = root / name
     job.mkdir(parents=True)
-    (job / "manifest.json").write_text(json.dumps(
-        {"overrides": overrides, "mode": "anchor-align-test"}))
+    (job / "manifest.json").write_text(
+        json.dumps({"overrides": overrides, "mode": "anchor-align-test"})
+    )
     if tau is not None:
-        (job / "summary.json").write_text(json.dumps({
-            "mode": "anchor-align-test", "status": "complete",
-            "metrics": {"tau_b": tau, "direct_inversions": 3 - round(tau * 3)},
-            "targets": {"tau_upstream_min": met}, "targets_met": met,
-            "comparisons": 66, "failures": 0, "tokens": 1000, "cost_usd": 0.01,
-        }))
+        (job / "summary.json").write_text(
+            json.dumps(
+                {
+                    "mode": "anchor-align-test",
+                    "status": "complete",
+                    "metrics": {"tau_b": tau, "direct_inversions": 3 - round(tau * 3)},
+                    "targets": {"tau_upstream_min": met},
+                    "targets_met": met,
+                    "comparisons": 66,
+                    "failures": 0,
+                    "tokens": 1000,
+                    "cost_usd": 0.01,
+                }
+            )
+        )
     if error:
-        (job / "error.json").write_text(json.dumps(
-            {"status": "error", "error_type": "ConfigError", "message": error, "exit_code": 2}))
+        (job / "error.json").write_text(
+            json.dumps(
+                {"status": "error", "error_type": "ConfigError", "message": error, "exit_code": 2}
+            )
+        )
 
 
 @pytest.fixture
@@ -54,8 +74,12 @@ def test_lower_is_better_metrics_sort_ascending(sweep: Path) -> None:
 def test_written_files_list_the_failure(sweep: Path) -> None:
     paths = write_sweep_summary(collect_sweep(sweep), gate="all")
     names = {p.name for p in paths}
-    assert names == {"sweep_summary.md", "sweep_summary.csv", "sweep_summary.json",
-                     "leaderboard.png"}
+    assert names == {
+        "sweep_summary.md",
+        "sweep_summary.csv",
+        "sweep_summary.json",
+        "leaderboard.png",
+    }
     markdown = (sweep / "sweep_summary.md").read_text()
     assert "## Failed jobs" in markdown and "judge.temperature=hot" in markdown
     assert "Gate `sweep.gate=all`: **FAILED**" in markdown
