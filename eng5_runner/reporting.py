@@ -57,6 +57,14 @@ def report_context(
     )
 
 
+def check_report_inputs(settings: RunnerSettings) -> None:
+    """Fail before any judging when a report input (the baseline run) is unusable."""
+    if settings.report.baseline is not None:
+        from eng5_runner.reports.baseline import load_baseline
+
+        load_baseline(settings.report.baseline)
+
+
 def finish_run(
     settings: RunnerSettings,
     inventory: RunnerInventory,
@@ -65,29 +73,42 @@ def finish_run(
     schedule: Sequence[PairRequest],
     result: Any,
     ctx: ReportContext,
-    kind: str,
+    kind: Literal["alignment", "boundary"],
 ) -> int:
     """Plots, report, artefact and summary for an alignment or boundary result.
 
-    Prints the terminal summary and the report path last; raises GateFailed
-    (after everything is written) when ``report.gate`` is on and a target is missed.
+    Everything is built in memory first and then written (each file atomically);
+    the terminal summary and the report path are printed last. Raises GateFailed,
+    after everything is written, when ``report.gate`` is on and a target is missed.
     """
     from eng5_runner.console import console
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
+    from eng5_runner.reports.baseline import (
+        compare_with_baseline,
+        load_baseline,
+        render_baseline_markdown,
+    )
     from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 
-    module: Any = alignment if kind == "alignment" else boundary
-    plots = []
-    if settings.report.plots:
-        writer = (
-            module.write_alignment_plots if kind == "alignment" else module.write_boundary_plots
+    steps: tuple[Any, Any, Any, Any]
+    if kind == "alignment":
+        steps = (
+            alignment.write_alignment_plots,
+            alignment.render_alignment_markdown,
+            summary_from_alignment,
+            alignment.print_alignment_summary,
         )
-        plots = writer(result, paths.plots_dir)
-    render = (
-        module.render_alignment_markdown if kind == "alignment" else module.render_boundary_markdown
-    )
-    write_text_atomic(paths.report, render(result, ctx, plots=plots))
+    else:
+        steps = (
+            boundary.write_boundary_plots,
+            boundary.render_boundary_markdown,
+            summary_from_boundary,
+            boundary.print_boundary_summary,
+        )
+    write_plots, render, summarise, print_summary = steps
+    baseline = load_baseline(settings.report.baseline) if settings.report.baseline else None
+    plots = write_plots(result, paths.plots_dir) if settings.report.plots else []
     status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
     artefact = build_artefact(
         ctx=ctx,
@@ -98,13 +119,24 @@ def finish_run(
         requests=schedule,
         cj_published_scores=judged.cj_published_scores,
     )
+    markdown = render(result, ctx, plots=plots)
+    summary = summarise(result, ctx=ctx, status=status)
+    if baseline is not None and settings.report.baseline is not None:
+        comparison = compare_with_baseline(artefact, baseline, settings.report.baseline)
+        markdown += "\n" + render_baseline_markdown(comparison)
+        artefact["extra"] = {
+            **(artefact.get("extra") or {}),
+            "baseline": comparison.model_dump(mode="json"),
+        }
+        summary = summary.model_copy(
+            update={
+                "metrics": {**summary.metrics, "baseline_regressions": len(comparison.regressions)}
+            }
+        )
+    write_text_atomic(paths.report, markdown)
     write_artefact(paths.artefact, artefact)
-    summarise = summary_from_alignment if kind == "alignment" else summary_from_boundary
-    summarise(result, ctx=ctx, status=status).write(paths.summary)
-    printer = (
-        module.print_alignment_summary if kind == "alignment" else module.print_boundary_summary
-    )
-    printer(result, console)
+    summary.write(paths.summary)
+    print_summary(result, console)
     console.print(f"Report: [bold]{paths.report}[/]")
     if settings.report.gate and not result.targets_met:
         raise GateFailed(

@@ -5,7 +5,12 @@ from __future__ import annotations
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.judging import judge_schedule
 from eng5_runner.paths import RunnerPaths
-from eng5_runner.reporting import finish_run, report_context, write_comparisons
+from eng5_runner.reporting import (
+    check_report_inputs,
+    finish_run,
+    report_context,
+    write_comparisons,
+)
 from eng5_runner.schedule import build_schedule
 from eng5_runner.settings import RunnerSettings
 
@@ -18,6 +23,7 @@ class AnchorAlignHandler:
     ) -> int:
         from eng5_runner.reports.alignment import build_alignment
 
+        check_report_inputs(settings)
         schedule = build_schedule(settings, inventory)
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)

@@ -6,7 +6,12 @@ from eng5_runner.boundary_pairs import resolve_boundary_pairs
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.judging import judge_schedule
 from eng5_runner.paths import RunnerPaths
-from eng5_runner.reporting import finish_run, report_context, write_comparisons
+from eng5_runner.reporting import (
+    check_report_inputs,
+    finish_run,
+    report_context,
+    write_comparisons,
+)
 from eng5_runner.schedule import build_schedule
 from eng5_runner.settings import RunnerSettings
 
@@ -20,6 +25,7 @@ class BoundaryTestHandler:
         from eng5_runner.reports.boundary import build_boundary
 
         pairs = resolve_boundary_pairs(settings.boundary, inventory)
+        check_report_inputs(settings)
         schedule = build_schedule(settings, inventory)
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)
