@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,31 @@ def make_settings_for(
 
 def load_inventory(settings: RunnerSettings) -> RunnerInventory:
     return RunnerInventory.load(settings.dataset, settings.mode)
+
+
+class ThreadedWorker:
+    """The CJ double on its own event loop in a thread, so handlers can asyncio.run."""
+
+    def __init__(self, bootstrap: str, behaviour: WorkerBehaviour) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.worker = FakeCJWorker(bootstrap, behaviour)
+        asyncio.run_coroutine_threadsafe(self.worker.start(), self.loop).result(timeout=20)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.worker.stop(), self.loop).result(timeout=20)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@pytest.fixture
+def threaded_worker(
+    kafka_broker: TansuBroker, behaviour: WorkerBehaviour
+) -> Iterator[ThreadedWorker]:
+    worker = ThreadedWorker(kafka_broker.bootstrap, behaviour)
+    try:
+        yield worker
+    finally:
+        worker.stop()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,39 +15,10 @@ from eng5_runner.handlers.execute import ExecuteHandler
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.reports.artefact import validate_artefact
 from eng5_runner.settings import BoundarySettings, RunnerMode, RunnerSettings
-from tests.fakes.huleedu_services import FakeCJWorker, WorkerBehaviour
-from tests.fakes.kafka_broker import TansuBroker
-from tests.huleedu.conftest import ASSIGNMENT_ID, load_inventory
+from tests.fakes.huleedu_services import WorkerBehaviour
+from tests.huleedu.conftest import ASSIGNMENT_ID, ThreadedWorker, load_inventory
 
 pytestmark = pytest.mark.kafka
-
-
-class ThreadedWorker:
-    """The CJ double on its own event loop in a thread, so handlers can asyncio.run."""
-
-    def __init__(self, bootstrap: str, behaviour: WorkerBehaviour) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.worker = FakeCJWorker(bootstrap, behaviour)
-        asyncio.run_coroutine_threadsafe(self.worker.start(), self.loop).result(timeout=20)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.worker.stop(), self.loop).result(timeout=20)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
-
-
-@pytest.fixture
-def threaded_worker(
-    kafka_broker: TansuBroker, behaviour: WorkerBehaviour
-) -> Iterator[ThreadedWorker]:
-    worker = ThreadedWorker(kafka_broker.bootstrap, behaviour)
-    try:
-        yield worker
-    finally:
-        worker.stop()
 
 
 def _grade_quality(settings: RunnerSettings) -> Callable[[str], float]:

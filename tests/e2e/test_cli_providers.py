@@ -1,0 +1,74 @@
+"""CLI runs against a real HTTP provider on loopback: success, secrets, clear failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.llm_servers import FakeLLMServer, closed_port
+
+pytestmark = pytest.mark.slow
+SECRET = "sk-e2e-" + "s3cr3t" * 6
+
+
+@pytest.fixture
+def server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer(api_key=SECRET) as fake:
+        yield fake
+
+
+def run_cli(
+    tmp_path: Path, *args: str, key: str | None = SECRET
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    if key is not None:
+        env["OPENAI_API_KEY"] = key
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eng5_runner",
+            "experiment=quickstart",
+            "judge=openai",
+            f"cache.path={tmp_path}/store.sqlite",
+            f"hydra.run.dir={tmp_path}/run",
+            "judge.max_retries=1",
+            "judge.backoff_base_s=0.01",
+            *args,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+    )
+
+
+def test_openai_run_never_writes_the_key(server: FakeLLMServer, tmp_path: Path) -> None:
+    out = run_cli(tmp_path, f"judge.base_url={server.openai_base_url}", "judge.model=e2e-model")
+    assert out.returncode == 0, out.stderr
+    assert server.count("/chat/completions") == 66
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "artefact.json" for p in written)
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
+    assert SECRET not in out.stdout + out.stderr
+
+
+def test_missing_key_names_the_variable(tmp_path: Path) -> None:
+    out = run_cli(tmp_path, key=None)
+    assert out.returncode == 1
+    assert "OPENAI_API_KEY" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unreachable_base_url_is_one_clear_line(tmp_path: Path) -> None:
+    out = run_cli(tmp_path, f"judge.base_url=http://127.0.0.1:{closed_port()}/v1")
+    assert out.returncode == 1
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "127.0.0.1" in errors[0]
+    assert "Traceback" not in out.stderr
