@@ -1,8 +1,30 @@
-"""Shared rich consoles: results to stdout, errors to stderr."""
+"""Shared rich consoles (results to stdout, errors to stderr) and safe one-liners.
+
+Dynamic text (messages, paths, labels) is escaped before it meets rich markup,
+so a value like ``A:B:C`` or ``[x]`` prints as written.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
+from pathlib import Path
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+from rich.console import Console
+from rich.markup import escape
+
+console = Console(highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False)
+
+
+def print_error(message: str, *, label: str = "error") -> None:
+    """``error: <message>`` on stderr, one line."""
+    err_console.print(f"[bold red]{label}:[/] {escape(message)}", soft_wrap=True)
+
+
+def print_warning(message: str) -> None:
+    """``warning: <message>`` on stdout."""
+    console.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+
+
+def print_path(label: str, path: Path | str, *, style: str = "bold") -> None:
+    """``<label>: <path>`` with the path emphasised."""
+    console.print(f"{escape(label)}: [{style}]{escape(str(path))}[/]", soft_wrap=True)

@@ -4,7 +4,7 @@ RunnerError                      exit 1 unless stated
 ├── ConfigError                  exit 2: bad key, value or override
 │   └── InputError               exit 2: missing/unreadable/invalid input file or dataset
 ├── ProviderError                exit 1: the LLM provider failed for good
-│   ├── ProviderAuthError        missing or rejected API key
+│   ├── ProviderAuthError        exit 2: missing or rejected API key
 │   ├── ProviderTimeout          request timed out after retries
 │   ├── ProviderRateLimited      429 after retries (carries retry_after)
 │   ├── ProviderUnreachable      connection refused / DNS failure
@@ -52,7 +52,9 @@ class ProviderError(RunnerError):
 
 
 class ProviderAuthError(ProviderError):
-    """The API key is missing or was rejected."""
+    """The API key is missing or was rejected (a configuration mistake: exit 2)."""
+
+    exit_code = 2
 
 
 class ProviderTimeout(ProviderError):

@@ -72,3 +72,27 @@ def _judge_on_huleedu(
         else None,
         outcome=outcome,
     )
+
+
+def submitted_without_results(judged: JudgedRun, settings: RunnerSettings) -> bool:
+    """True (and says why) when a huleedu run ends at the request: nothing to report."""
+    from eng5_runner.console import print_path
+
+    outcome = judged.outcome
+    if outcome is None:
+        return False
+    if not judged.published:
+        print_path(
+            "Kafka disabled (backend.kafka_enabled=false): nothing was published; "
+            "request written to",
+            outcome.request_path,
+        )
+        return True
+    if not settings.await_completion:
+        print_path(
+            f"Published batch {judged.batch_uuid}; not waiting for results "
+            "(await_completion=false); request",
+            outcome.request_path,
+        )
+        return True
+    return False

@@ -27,6 +27,7 @@ def semantic_settings(settings: RunnerSettings) -> dict[str, Any]:
         data[prompt].pop("file", None)
         data[prompt].pop("name", None)
     data["dataset"].pop("name", None)
+    data["judge"]["simulated"].pop("latency_ms", None)
     if settings.backend.kind == "local":
         data["backend"] = {"kind": "local"}  # service URLs cannot change a local run
     return data

@@ -81,7 +81,7 @@ def finish_run(
     the terminal summary and the report path are printed last. Raises GateFailed,
     after everything is written, when ``report.gate`` is on and a target is missed.
     """
-    from eng5_runner.console import console
+    from eng5_runner.console import console, print_path
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
     from eng5_runner.reports.baseline import (
@@ -137,7 +137,7 @@ def finish_run(
     write_artefact(paths.artefact, artefact)
     summary.write(paths.summary)
     print_summary(result, console)
-    console.print(f"Report: [bold]{paths.report}[/]")
+    print_path("Report", paths.report)
     if settings.report.gate and not result.targets_met:
         raise GateFailed(
             "report.gate=true and at least one target was missed",

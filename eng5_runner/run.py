@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 from eng5_runner.atomic import write_json_atomic
 from eng5_runner.config import settings_from_cfg
-from eng5_runner.console import console, err_console
+from eng5_runner.console import err_console, print_error, print_path
 from eng5_runner.errors import RunnerError
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
@@ -42,15 +42,21 @@ def run_from_cfg(
         )
         raise SystemExit(130) from None
     except RunnerError as exc:
+        record_error(paths, exc)
         if os.environ.get("ENG5_FULL_ERROR") == "1":
             raise
-        record_error(paths, exc)
-        err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
-        if multirun:
-            return exc.exit_code
+        print_error(exc.one_line())
+        if multirun and not _fail_fast(cfg):
+            return exc.exit_code  # the sweep goes on; its summary lists this job
         raise SystemExit(exc.exit_code) from None
     finally:
-        console.print(f"[dim]Output dir: {paths.run_dir}[/]", highlight=False)
+        print_path("Output dir", paths.run_dir, style="dim")
+
+
+def _fail_fast(cfg: DictConfig) -> bool:
+    """``sweep.fail_fast=true``: the first failed job stops the whole sweep."""
+    sweep = cfg.get("sweep") if isinstance(cfg, DictConfig) else None
+    return bool(sweep.get("fail_fast", False)) if sweep is not None else False
 
 
 def record_error(paths: RunnerPaths, exc: RunnerError) -> None:

@@ -93,7 +93,9 @@ class JudgeSettings(_Frozen):
             "reasoning_effort": self.reasoning_effort,
             "output_verbosity": self.output_verbosity,
             "structured_output": self.structured_output,
-            "simulated": self.simulated.model_dump() if self.provider == "simulated" else None,
+            "simulated": self.simulated.model_dump(exclude={"latency_ms"})
+            if self.provider == "simulated"
+            else None,
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eng5_runner.inventory import RunnerInventory
-from eng5_runner.judging import judge_schedule
+from eng5_runner.judging import judge_schedule, submitted_without_results
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.reporting import (
     check_report_inputs,
@@ -27,8 +27,8 @@ class AnchorAlignHandler:
         schedule = build_schedule(settings, inventory)
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)
-        if judged.outcome is not None and not judged.published:
-            return 0  # huleedu with Kafka disabled: the request file is the result
+        if submitted_without_results(judged, settings):
+            return 0
         result = build_alignment(
             judged.records,
             inventory.anchors,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eng5_runner.boundary_pairs import resolve_boundary_pairs
 from eng5_runner.inventory import RunnerInventory
-from eng5_runner.judging import judge_schedule
+from eng5_runner.judging import judge_schedule, submitted_without_results
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.reporting import (
     check_report_inputs,
@@ -29,7 +29,7 @@ class BoundaryTestHandler:
         schedule = build_schedule(settings, inventory)
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)
-        if judged.outcome is not None and not judged.published:
+        if submitted_without_results(judged, settings):
             return 0
         result = build_boundary(judged.records, pairs, targets=settings.report.targets)
         ctx = report_context(settings, inventory, paths, judged)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from eng5_runner.atomic import write_text_atomic
-from eng5_runner.console import console
+from eng5_runner.console import print_path
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
@@ -21,6 +21,7 @@ class DryRunHandler:
         self, settings: RunnerSettings, inventory: RunnerInventory, paths: RunnerPaths
     ) -> int:
         from eng5_runner.reports.artefact import build_artefact, write_artefact
+        from eng5_runner.reports.summary import write_run_summary
 
         mode = planned_mode(settings)
         planned = settings.model_copy(update={"mode": mode})
@@ -28,18 +29,18 @@ class DryRunHandler:
         if settings.backend.kind == "local":
             target = paths.requests_dir / "judge_requests.jsonl"
             write_text_atomic(target, _rendered_requests(planned, inventory, schedule))
-            console.print(
-                f"{len(schedule)} judge requests ({mode.value}) written to [bold]{target}[/]"
-            )
+            print_path(f"{len(schedule)} judge requests ({mode.value}) written to", target)
         else:
             from eng5_runner.huleedu.request import dry_run_envelope, write_request_file
 
             boundary = schedule if mode is RunnerMode.BOUNDARY_TEST else None
             envelope, _ = dry_run_envelope(planned, inventory, schedule=boundary)
             target = write_request_file(paths, envelope)
-            console.print(
-                f"CJ request envelope ({mode.value}, {len(envelope.data.essays_for_cj)} "
-                f"essays) written to [bold]{target}[/]; nothing was published"
+            essays = len(envelope.data.essays_for_cj)
+            print_path(
+                f"CJ request envelope ({mode.value}, {essays} essays; nothing was "
+                "published) written to",
+                target,
             )
         ctx = report_context(settings, inventory, paths)
         stub = build_artefact(
@@ -51,7 +52,10 @@ class DryRunHandler:
             requests=schedule,
         )
         write_artefact(paths.artefact, stub)
-        console.print(f"Artefact stub (schema-valid): [bold]{paths.artefact}[/]")
+        write_run_summary(
+            paths.summary, mode=settings.mode.value, status="stub", metrics={}, targets={}, ctx=ctx
+        )
+        print_path("Artefact stub (schema-valid)", paths.artefact)
         return 0
 
 

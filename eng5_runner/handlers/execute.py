@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from eng5_runner.atomic import write_text_atomic
-from eng5_runner.console import console
+from eng5_runner.console import console, print_path
 from eng5_runner.errors import ConfigError
 from eng5_runner.inventory import RunnerInventory
-from eng5_runner.judging import judge_schedule
+from eng5_runner.judging import judge_schedule, submitted_without_results
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.reporting import report_context, write_comparisons
 from eng5_runner.schedule import build_schedule
@@ -27,17 +27,18 @@ class ExecuteHandler:
             print_placement_summary,
             render_placement_markdown,
         )
+        from eng5_runner.reports.summary import write_run_summary
 
         if settings.backend.kind == "huleedu" and settings.backend.assignment_id is None:
             raise ConfigError(
                 "execute on the huleedu backend needs backend.assignment_id",
-                hint="set backend.assignment_id=<uuid> (and backend.course_id)",
+                hint="set backend.assignment_id=<uuid>",
             )
         schedule = build_schedule(settings, inventory) if settings.backend.kind == "local" else []
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)
-        if judged.outcome is not None and not (judged.published and settings.await_completion):
-            return 0  # published only (or Kafka disabled): the request file is the result
+        if submitted_without_results(judged, settings):
+            return 0
         result = build_placement(judged.records, inventory.essays, ridge=settings.report.ridge)
         ctx = report_context(settings, inventory, paths, judged)
         write_text_atomic(paths.report, render_placement_markdown(result, ctx))
@@ -53,8 +54,18 @@ class ExecuteHandler:
             cj_published_scores=judged.cj_published_scores,
         )
         write_artefact(paths.artefact, artefact)
+        write_run_summary(
+            paths.summary,
+            mode=settings.mode.value,
+            status=status,
+            metrics={"students": len(result.students)},
+            targets={},
+            comparisons=result.successful,
+            failures=result.failed,
+            ctx=ctx,
+        )
         print_placement_summary(result, console)
-        console.print(f"Report: [bold]{paths.report}[/]")
+        print_path("Report", paths.report)
         if judged.outcome is not None:
             judged.outcome.raise_for_failure()
         return 0

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from eng5_runner.atomic import write_json_atomic
-from eng5_runner.console import console
+from eng5_runner.console import console, print_path, print_warning
 from eng5_runner.estimate import estimate_cost
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.provenance import run_signature
+from eng5_runner.reporting import report_context
 from eng5_runner.schedule import build_schedule, planned_mode
 from eng5_runner.settings import RunnerMode, RunnerSettings
 
@@ -21,14 +23,16 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
     """Things worth knowing before spending money on a run."""
     warnings: list[str] = []
     judge = settings.judge
+    local = settings.backend.kind == "local"
     if (
-        judge.api_key_env
+        local
+        and judge.api_key_env
         and judge.provider != "simulated"
         and not os.environ.get(judge.api_key_env)
     ):
         needed = "needed" if judge.provider != "openai_compatible" else "may be needed"
         warnings.append(f"{judge.api_key_env} is not set ({needed} for judge={judge.provider})")
-    if judge.provider == "simulated":
+    if local and judge.provider == "simulated":
         warnings.append("judge=simulated: an offline stand-in, not an LLM")
     if settings.dataset.include_assignment and inventory.assignment_text is None:
         warnings.append("no assignment text: the judge will not see the writing task")
@@ -88,10 +92,20 @@ class PlanHandler:
     def execute(
         self, settings: RunnerSettings, inventory: RunnerInventory, paths: RunnerPaths
     ) -> int:
+        from eng5_runner.reports.summary import write_run_summary
+
         plan = build_plan(settings, inventory)
         write_json_atomic(paths.plan, plan)
+        write_run_summary(
+            paths.summary,
+            mode=settings.mode.value,
+            status="stub",
+            metrics={},
+            targets={},
+            ctx=report_context(settings, inventory, paths),
+        )
         _print_plan(plan)
-        console.print(f"Plan written to [bold]{paths.plan}[/]")
+        print_path("Plan written to", paths.plan)
         return 0
 
 
@@ -100,14 +114,18 @@ def _print_plan(plan: dict[str, Any]) -> None:
     for column in ("label", "grade", "file", "words"):
         anchors.add_column(column)
     for row in plan["dataset"]["anchors"]:
-        anchors.add_row(row["label"], row["grade"], row["file"], str(row["words"]))
+        anchors.add_row(escape(row["label"]), row["grade"], escape(row["file"]), str(row["words"]))
     console.print(anchors)
     students = plan["dataset"]["students"]
-    console.print(f"Students: {len(students)}   Assignment: {plan['dataset']['assignment']}")
+    console.print(
+        escape(f"Students: {len(students)}   Assignment: {plan['dataset']['assignment']}")
+    )
     judge = plan["judge"]
     console.print(
-        f"Judge: {judge['provider']} / {judge['model']}   Backend: {plan['backend']}   "
-        f"System prompt: {plan['system_prompt']}   Rubric: {plan['rubric']}"
+        escape(
+            f"Judge: {judge['provider']} / {judge['model']}   Backend: {plan['backend']}   "
+            f"System prompt: {plan['system_prompt']}   Rubric: {plan['rubric']}"
+        )
     )
     est = plan["estimate"]
     console.print(
@@ -116,4 +134,4 @@ def _print_plan(plan: dict[str, Any]) -> None:
         f"   ≈ ${est['cost_usd']:.4f}"
     )
     for warning in plan["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        print_warning(warning)

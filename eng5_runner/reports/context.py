@@ -138,7 +138,7 @@ class ReportContext(Frozen):
             judge_model=settings.judge.model,
             models_observed=tuple(sorted({f"{r.provider}/{r.model}" for r in records})),
             generation_params=dict(settings.judge.generation_params),
-            simulated=settings.judge.provider == "simulated",
+            simulated=settings.judge.provider == "simulated" and settings.backend.kind == "local",
             dataset=dataset.name,
             grade_scale=dataset.grade_scale,
             system_prompt=PromptInfo.of(

@@ -62,7 +62,7 @@ def test_openai_run_never_writes_the_key(server: FakeLLMServer, tmp_path: Path) 
 
 def test_missing_key_names_the_variable(tmp_path: Path) -> None:
     out = run_cli(tmp_path, key=None)
-    assert out.returncode == 1
+    assert out.returncode == 2
     assert "OPENAI_API_KEY" in out.stderr and "Traceback" not in out.stderr
 
 
