@@ -88,7 +88,7 @@ def resolve_prompt(prompt: PromptSettings, key: str) -> PromptSettings:
             raise InputError(
                 f"{key}.file={path}: the file is empty", hint="write the prompt text into it"
             )
-        return prompt.model_copy(update={"text": text.strip(), "name": f"file:{path.stem}"})
+        return prompt.model_copy(update={"text": text.strip(), "name": path.stem})
     if prompt.text is None or not prompt.text.strip():
         raise ConfigError(
             f"{key}.text is empty for option '{prompt.name}'",

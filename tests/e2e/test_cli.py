@@ -67,3 +67,41 @@ def test_help_lists_groups(tmp_path: Path) -> None:
     for group in ("mode:", "judge:", "system_prompt:", "experiment:"):
         assert group in out.stdout
     assert str(REPO) not in out.stdout or True
+
+
+def test_dry_run_writes_requests_and_a_stub(tmp_path: Path) -> None:
+    out = run_cli("mode=dry-run", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = (tmp_path / "run" / "requests" / "judge_requests.jsonl").read_text().splitlines()
+    assert len(lines) == 66
+    assert json.loads((tmp_path / "run" / "artefact.json").read_text())["status"] == "stub"
+
+
+def test_execute_on_huleedu_without_assignment_is_a_config_error(tmp_path: Path) -> None:
+    out = run_cli("mode=execute", "backend=huleedu", f"hydra.run.dir={tmp_path}/run",
+                  cwd=tmp_path)
+    assert out.returncode == 2
+    assert "backend.assignment_id" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_execute_with_kafka_disabled_says_nothing_was_published(tmp_path: Path) -> None:
+    import uuid
+
+    from tests.fakes.huleedu_services import ADMIN_TOKEN, HuleeduServices
+
+    assignment = str(uuid.uuid4())
+    with HuleeduServices() as services:
+        services.cj.add_assignment(assignment)
+        out = subprocess.run(
+            [sys.executable, "-m", "eng5_runner", "mode=execute", "backend=huleedu",
+             f"backend.assignment_id={assignment}", "backend.kafka_enabled=false",
+             f"backend.cj_service_url={services.cj_url}",
+             f"backend.content_service_url={services.content_url}",
+             f"cache.path={tmp_path}/store.sqlite", f"hydra.run.dir={tmp_path}/run"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "300",
+                 "HULEEDU_ADMIN_TOKEN": ADMIN_TOKEN},
+        )
+    assert out.returncode == 0, out.stderr
+    assert "nothing was published" in out.stdout
+    assert list((tmp_path / "run" / "requests").glob("*.json"))
