@@ -78,8 +78,7 @@ def test_dry_run_writes_requests_and_a_stub(tmp_path: Path) -> None:
 
 
 def test_execute_on_huleedu_without_assignment_is_a_config_error(tmp_path: Path) -> None:
-    out = run_cli("mode=execute", "backend=huleedu", f"hydra.run.dir={tmp_path}/run",
-                  cwd=tmp_path)
+    out = run_cli("mode=execute", "backend=huleedu", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     assert out.returncode == 2
     assert "backend.assignment_id" in out.stderr and "Traceback" not in out.stderr
 
@@ -93,14 +92,30 @@ def test_execute_with_kafka_disabled_says_nothing_was_published(tmp_path: Path) 
     with HuleeduServices() as services:
         services.cj.add_assignment(assignment)
         out = subprocess.run(
-            [sys.executable, "-m", "eng5_runner", "mode=execute", "backend=huleedu",
-             f"backend.assignment_id={assignment}", "backend.kafka_enabled=false",
-             f"backend.cj_service_url={services.cj_url}",
-             f"backend.content_service_url={services.content_url}",
-             f"cache.path={tmp_path}/store.sqlite", f"hydra.run.dir={tmp_path}/run"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "300",
-                 "HULEEDU_ADMIN_TOKEN": ADMIN_TOKEN},
+            [
+                sys.executable,
+                "-m",
+                "eng5_runner",
+                "mode=execute",
+                "backend=huleedu",
+                f"backend.assignment_id={assignment}",
+                "backend.kafka_enabled=false",
+                f"backend.cj_service_url={services.cj_url}",
+                f"backend.content_service_url={services.content_url}",
+                f"cache.path={tmp_path}/store.sqlite",
+                f"hydra.run.dir={tmp_path}/run",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp_path),
+                "COLUMNS": "300",
+                "HULEEDU_ADMIN_TOKEN": ADMIN_TOKEN,
+            },
         )
     assert out.returncode == 0, out.stderr
     assert "nothing was published" in out.stdout
