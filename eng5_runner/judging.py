@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.engine.records import JudgementRecord, PairRequest
+from eng5_runner.errors import ConfigError
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.settings import RunnerMode, RunnerSettings
@@ -54,6 +55,11 @@ def _judge_on_huleedu(
 ) -> JudgedRun:
     from eng5_runner.huleedu import flows
 
+    if settings.cache.mode == "replay":
+        raise ConfigError(
+            "cache=replay needs backend=local: on the huleedu backend CJ makes the comparisons",
+            hint="replay recorded judgements with backend=local, or use cache=read_write",
+        )
     if settings.mode is RunnerMode.BOUNDARY_TEST:
         outcome = asyncio.run(flows.run_boundary(settings, inventory, paths, list(schedule)))
     elif settings.mode is RunnerMode.EXECUTE:

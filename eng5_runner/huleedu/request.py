@@ -21,6 +21,7 @@ from eng5_runner.huleedu.contracts import (
     EventEnvelope,
     LLMConfigOverrides,
     PreSpecifiedComparison,
+    StorageReference,
     StorageReferenceMetadata,
     SystemProcessingMetadata,
 )
@@ -205,8 +206,22 @@ def dry_run_envelope(
         if schedule and mode is RunnerMode.BOUNDARY_TEST
         else None
     )
+    prompt_ref = None
+    text = inventory.assignment_text
+    if mode is not RunnerMode.EXECUTE and settings.dataset.include_assignment and text:
+        hint = inventory.assignment.path.name if inventory.assignment else "assignment"
+        placeholder = "dry-run-" + hashlib.sha256(text.encode()).hexdigest()[:24]
+        prompt_ref = StorageReferenceMetadata(
+            references={"student_prompt_text": StorageReference(storage_id=placeholder, path=hint)}
+        )
     envelope = build_request_envelope(
-        settings, inventory, batch_uuid=batch_uuid, essays_refs=refs, mode=mode, pre_specified=pre
+        settings,
+        inventory,
+        batch_uuid=batch_uuid,
+        essays_refs=refs,
+        mode=mode,
+        pre_specified=pre,
+        student_prompt_ref=prompt_ref,
     )
     return envelope, id_map
 

@@ -185,6 +185,8 @@ def test_dry_run_huleedu_writes_envelope_offline(
     assert envelope["event_type"] == "huleedu.els.cj_assessment.requested.v1"
     assert envelope["data"]["assignment_id"] is None
     assert len(envelope["data"]["essays_for_cj"]) == 12
+    prompt_ref = envelope["data"]["student_prompt_ref"]["references"]["student_prompt_text"]
+    assert prompt_ref["path"] == "assignment.md"  # as a real GUEST run sends it
     assert ":" not in request.name
 
 
@@ -199,3 +201,11 @@ def test_fewer_than_two_anchors(settings_factory, tmp_path: Path, run_paths: Run
     inventory = RunnerInventory.load(settings.dataset, settings.mode)
     with pytest.raises(InputError, match="at least 2"):
         AnchorAlignHandler().execute(settings, inventory, run_paths)
+
+
+def test_replay_on_the_huleedu_backend_is_a_config_error(
+    settings_factory, sample_inventory: RunnerInventory, run_paths: RunnerPaths
+) -> None:
+    settings = settings_factory("mode=anchor-align-test", "backend=huleedu", "cache=replay")
+    with pytest.raises(ConfigError, match="cache=replay needs backend=local"):
+        AnchorAlignHandler().execute(settings, sample_inventory, run_paths)
