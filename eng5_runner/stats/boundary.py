@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from eng5_runner.stats._dist import binomtest_two_sided_p, norm_ppf, t_ppf
+
 __all__ = [
     "binomial_test_p",
     "mean_t_interval",
@@ -38,9 +40,7 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     _check_confidence(confidence)
     if n == 0:
         return 0.0, 1.0
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = norm_ppf(0.5 + confidence / 2)
     p = k / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -57,9 +57,7 @@ def binomial_test_p(k: int, n: int, p: float = 0.5) -> float:
         raise ValueError(f"p must be in [0, 1], got {p}")
     if n == 0:
         return 1.0
-    from scipy.stats import binomtest
-
-    return float(min(1.0, max(0.0, binomtest(k, n, p).pvalue)))
+    return min(1.0, max(0.0, binomtest_two_sided_p(k, n, p)))
 
 
 def mean_t_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -77,9 +75,7 @@ def mean_t_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float,
     m = float(v.mean())
     if v.size == 1 or float(np.ptp(v)) == 0.0:
         return m, m, m
-    from scipy.stats import t
-
-    half = float(t.ppf(0.5 + confidence / 2, v.size - 1)) * float(v.std(ddof=1)) / math.sqrt(v.size)
+    half = t_ppf(0.5 + confidence / 2, v.size - 1) * float(v.std(ddof=1)) / math.sqrt(v.size)
     return m, m - half, m + half
 
 
