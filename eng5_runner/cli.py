@@ -29,7 +29,26 @@ def _task(cfg: DictConfig) -> int:
 
 def main() -> None:
     """Console-script entry point."""
-    _task()
+    try:
+        _task()
+    finally:
+        _skip_shutdown_gc()
+
+
+def _skip_shutdown_gc() -> None:
+    """Exempt every live object from the cyclic collections of interpreter shutdown.
+
+    Tearing the modules down runs several full collections over ~10⁵ long-lived objects
+    (Hydra, pydantic, numpy, matplotlib): ≈0.2 s of a ~1.5 s run, freeing memory the OS
+    reclaims anyway.  ``gc.freeze`` skips them (as mypy skips teardown); reference counting
+    still frees everything else, atexit handlers (``logging.shutdown``) still run and the
+    std streams are still flushed.  Nothing here relies on a finalizer run by the cyclic
+    GC at exit: files are written atomically and closed, stores are closed explicitly.
+    ``main`` is the console-script entry point: the process ends right after it.
+    """
+    import gc
+
+    gc.freeze()
 
 
 if __name__ == "__main__":

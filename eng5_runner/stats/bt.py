@@ -33,7 +33,7 @@ import math
 import operator
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -128,7 +128,7 @@ class _Pairs:
 
 
 def _expit(x: FloatArray) -> FloatArray:
-    """σ(x) = 1 / (1 + e⁻ˣ), the formula of ``scipy.special.expit`` (0 for x < −709)."""
+    """σ(x) = 1 / (1 + e⁻ˣ), the formula of ``scipy.special.expit`` (0 once e⁻ˣ overflows)."""
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-x))
 
@@ -431,10 +431,10 @@ def _se_dense(s: _System) -> FloatArray:
     """Exact: K⁻¹ = C(L + λI)⁺C + P/(λ+α), so subtract 1/(n(λ+α)) from diag(K⁻¹) (Cholesky).
 
     diag(K⁻¹) is the column sums of squares of L⁻¹ (K = LLᵀ): numpy for n ≤
-    ``DENSE_SOLVE_MAX_ITEMS``, scipy's LAPACK triangular inverse above (≈3× faster at
-    thousands of items).
+    ``DENSE_SOLVE_MAX_ITEMS``, above that scipy's LAPACK triangular inverse (≈2× faster
+    at thousands of items, and scipy is loaded on those paths anyway).
     """
-    inv: Any
+    inv: FloatArray
     if s.n <= DENSE_SOLVE_MAX_ITEMS:
         inv = np.linalg.inv(np.linalg.cholesky(s.dense_matrix()))
     else:
