@@ -39,11 +39,16 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
-def compose_cfg(overrides: list[str] | None = None, output_dir: Path | None = None) -> DictConfig:
+def compose_cfg(
+    overrides: list[str] | None = None,
+    output_dir: Path | None = None,
+    *,
+    return_hydra: bool = False,
+) -> DictConfig:
     """Compose ``conf/config.yaml`` in-process with ``overrides``."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF_DIR)):
-        cfg = compose("config", overrides=overrides or [], return_hydra_config=False)
+        cfg = compose("config", overrides=overrides or [], return_hydra_config=return_hydra)
     if output_dir is not None:
         with open_dict(cfg):
             cfg.cache.path = str(output_dir / "judgements.sqlite")
