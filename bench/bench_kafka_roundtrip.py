@@ -35,7 +35,7 @@ from eng5_runner.huleedu.kafka import publish_envelope  # noqa: E402
 from eng5_runner.huleedu.request import dry_run_envelope  # noqa: E402
 from eng5_runner.inventory import RunnerInventory  # noqa: E402
 from eng5_runner.settings import RunnerMode  # noqa: E402
-from tests.fakes.huleedu_services import FakeCJWorker, WorkerBehaviour  # noqa: E402
+from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour  # noqa: E402
 from tests.fakes.kafka_broker import create_topics, start_tansu  # noqa: E402
 from tests.huleedu.conftest import huleedu_settings  # noqa: E402
 

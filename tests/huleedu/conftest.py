@@ -29,12 +29,8 @@ from eng5_runner.settings import (  # noqa: E402
     RunnerMode,
     RunnerSettings,
 )
-from tests.fakes.huleedu_services import (  # noqa: E402
-    ADMIN_TOKEN,
-    FakeCJWorker,
-    HuleeduServices,
-    WorkerBehaviour,
-)
+from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour  # noqa: E402
+from tests.fakes.huleedu_services import ADMIN_TOKEN, HuleeduServices  # noqa: E402
 from tests.fakes.kafka_broker import TansuBroker, create_topics, start_tansu, tansu_binary  # noqa: E402
 
 ASSIGNMENT_ID = "6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f"

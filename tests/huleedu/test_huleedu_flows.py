@@ -22,7 +22,8 @@ from eng5_runner.huleedu.flows import FlowOptions, run_anchor_align, run_boundar
 from eng5_runner.inventory import RunnerInventory
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.settings import RunnerMode, RunnerSettings
-from tests.fakes.huleedu_services import FakeCJWorker, HuleeduServices, WorkerBehaviour
+from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour
+from tests.fakes.huleedu_services import HuleeduServices
 from tests.fakes.kafka_broker import free_port
 
 from .conftest import ASSIGNMENT_ID, RUBRIC, huleedu_settings, load_inventory

@@ -15,7 +15,7 @@ from eng5_runner.handlers.execute import ExecuteHandler
 from eng5_runner.paths import RunnerPaths
 from eng5_runner.reports.artefact import validate_artefact
 from eng5_runner.settings import BoundarySettings, RunnerMode, RunnerSettings
-from tests.fakes.huleedu_services import WorkerBehaviour
+from tests.fakes.cj_worker import WorkerBehaviour
 from tests.huleedu.conftest import ASSIGNMENT_ID, ThreadedWorker, load_inventory
 
 pytestmark = pytest.mark.kafka
