@@ -55,7 +55,10 @@ def render_alignment_markdown(
         ),
         ("Scale separation reliability", md.fmt_num(r.ssr)),
         ("Comparisons (successful / failed)", f"{r.counts.successful} / {r.counts.failed}"),
-        ("Tokens / cost", f"{r.counts.tokens:,} / ${r.counts.cost_usd:.4f}"),
+        (
+            "Tokens / cost (spent by this run)",
+            f"{r.counts.tokens:,} / ${r.counts.cost_usd:.4f} (${r.counts.new_cost_usd:.4f})",
+        ),
     ]
     summary = md.section(
         "Summary",

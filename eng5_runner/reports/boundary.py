@@ -305,7 +305,11 @@ def render_boundary_markdown(
             "Comparisons (successful / failed)",
             f"{result.counts.successful} / {result.counts.failed}",
         ),
-        ("Tokens / cost", f"{result.counts.tokens:,} / ${result.counts.cost_usd:.4f}"),
+        (
+            "Tokens / cost (spent by this run)",
+            f"{result.counts.tokens:,} / ${result.counts.cost_usd:.4f} "
+            f"(${result.counts.new_cost_usd:.4f})",
+        ),
     ]
     summary = md.section(
         "Summary",

@@ -201,6 +201,9 @@ class RecordCounts(Frozen):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    """What every judgement cost when it was made (cached ones included)."""
+    new_cost_usd: float = 0.0
+    """What this run spent: judgements not served from the store."""
 
     @property
     def tokens(self) -> int:
@@ -217,6 +220,7 @@ def count_records(records: Sequence[JudgementRecord]) -> RecordCounts:
         prompt_tokens=sum(record.prompt_tokens for record in records),
         completion_tokens=sum(record.completion_tokens for record in records),
         cost_usd=round(sum(record.cost_usd for record in records), 6),
+        new_cost_usd=round(sum(r.cost_usd for r in records if not r.cached), 6),
     )
 
 

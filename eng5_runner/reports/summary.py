@@ -47,6 +47,8 @@ class RunSummary(Frozen):
     failures: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
+    new_cost_usd: float = 0.0
+    """Spent by this run (judgements not served from the store)."""
     run_signature: str | None = None
     batch_label: str | None = None
     experiment_name: str | None = None
@@ -105,6 +107,7 @@ def _make(
             "failures": counts.failed,
             "tokens": counts.tokens,
             "cost_usd": counts.cost_usd,
+            "new_cost_usd": counts.new_cost_usd,
             **_provenance(ctx),
         }
     )
