@@ -57,6 +57,8 @@ class SweepRow(BaseModel):
     failures: int | None = None
     tokens: int | None = None
     cost_usd: float | None = None
+    new_cost_usd: float | None = None
+    """Spent by the job itself (judgements not served from the store)."""
 
     varying: tuple[str, ...] = ()
     """The overrides that differ between the sweep's jobs (set by ``collect_sweep``)."""
@@ -115,6 +117,7 @@ def read_job(job_dir: Path) -> SweepRow | None:
             failures=summary.get("failures"),
             tokens=summary.get("tokens"),
             cost_usd=summary.get("cost_usd"),
+            new_cost_usd=summary.get("new_cost_usd"),
         )
     status = "error" if error else "incomplete"
     return SweepRow(
@@ -190,6 +193,7 @@ def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
         "failures",
         "tokens",
         "cost_usd",
+        "new_cost_usd",
         "targets",
     ]
     lines = [
@@ -211,6 +215,7 @@ def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
             _fmt(row.failures),
             _fmt(row.tokens),
             _fmt(row.cost_usd),
+            _fmt(row.new_cost_usd),
             _fmt(row.targets_met),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -241,6 +246,7 @@ def render_csv(summary: SweepSummary) -> str:
             "failures",
             "tokens",
             "cost_usd",
+            "new_cost_usd",
             "targets_met",
             "error",
         ]
@@ -257,6 +263,7 @@ def render_csv(summary: SweepSummary) -> str:
                 row.failures,
                 row.tokens,
                 row.cost_usd,
+                row.new_cost_usd,
                 row.targets_met,
                 row.error or "",
             ]

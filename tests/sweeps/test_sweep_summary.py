@@ -86,6 +86,7 @@ def test_written_files_list_the_failure(sweep: Path) -> None:
     data = json.loads((sweep / "sweep_summary.json").read_text())
     assert len(data["rows"]) == 3 and data["gate_passed"] is False
     assert (sweep / "sweep_summary.csv").read_text().count("\n") == 4
+    assert data["rows"][0]["new_cost_usd"] == 0.004
 
 
 @pytest.mark.parametrize("rule,passed", [("any", True), ("all", False), ("none", True)])
