@@ -38,6 +38,7 @@ def _job(
                     "failures": 0,
                     "tokens": 1000,
                     "cost_usd": 0.01,
+                    "new_cost_usd": 0.004,
                 }
             )
         )
