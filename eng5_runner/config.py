@@ -95,3 +95,15 @@ def resolve_prompt(prompt: PromptSettings, key: str) -> PromptSettings:
             hint=f"set {key}.text, {key}.file=<path> or pick an option from conf/{key}/",
         )
     return prompt.model_copy(update={"text": prompt.text.strip()})
+
+
+def prompt_text(prompt: PromptSettings, key: str) -> str:
+    """The text the judge gets: ``text`` once :func:`settings_from_cfg` has read ``file``.
+
+    Settings built in code may carry only a ``file``; it is read (and checked) here.
+    """
+    if prompt.text is not None and prompt.text.strip():
+        return prompt.text.strip()
+    text = resolve_prompt(prompt, key).text
+    assert text is not None
+    return text

@@ -20,28 +20,17 @@ from functools import partial
 
 import httpx
 
+from eng5_runner.config import prompt_text
 from eng5_runner.engine.http import build_client
 from eng5_runner.engine.judges.base import make_judge
 from eng5_runner.engine.judges.prompt import PROMPT_TEMPLATE, JudgePrompt, render_prompt
 from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler
 from eng5_runner.engine.store import KeyInputs, cache_key, key_inputs, open_store, text_sha256
-from eng5_runner.errors import CacheMissError, ConfigError
+from eng5_runner.errors import CacheMissError
 from eng5_runner.grades import GRADE_SCALES, grade_rank
 from eng5_runner.inventory import Essay, RunnerInventory
-from eng5_runner.settings import PromptSettings, RunnerSettings
-
-
-def prompt_text(prompt: PromptSettings, key: str) -> str:
-    """The prompt's text (``file`` wins), as ``config.resolve_prompt`` leaves it."""
-    if prompt.file is not None:
-        try:
-            return prompt.file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"{key}.file={prompt.file}: cannot read it ({exc})") from None
-    if not prompt.text or not prompt.text.strip():
-        raise ConfigError(f"{key}.text is empty", hint=f"set {key}.text or {key}.file")
-    return prompt.text.strip()
+from eng5_runner.settings import RunnerSettings
 
 
 class ComparisonInputs:

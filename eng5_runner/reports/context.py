@@ -12,7 +12,6 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -143,9 +142,11 @@ class ReportContext(Frozen):
             grade_scale=dataset.grade_scale,
             system_prompt=PromptInfo.of(
                 settings.system_prompt.name,
-                _prompt_text(settings.system_prompt, system_prompt_text),
+                _prompt_text(settings.system_prompt, system_prompt_text, "system_prompt"),
             ),
-            rubric=PromptInfo.of(settings.rubric.name, _prompt_text(settings.rubric, rubric_text)),
+            rubric=PromptInfo.of(
+                settings.rubric.name, _prompt_text(settings.rubric, rubric_text, "rubric")
+            ),
             assignment_included=included,
             assignment_name=assignment_path.name if assignment_path else None,
             assignment_sha256=assignment.sha256 if assignment else None,
@@ -158,13 +159,11 @@ class ReportContext(Frozen):
         )
 
 
-def _prompt_text(prompt: PromptSettings, explicit: str | None) -> str | None:
-    """The text as the judge gets it: ``file`` wins over ``text``, stripped (as the engine)."""
-    if explicit is not None:
-        return explicit
-    if prompt.file is not None and Path(prompt.file).is_file():
-        return Path(prompt.file).read_text(encoding="utf-8", errors="replace").strip()
-    return prompt.text.strip() if prompt.text is not None else None
+def _prompt_text(prompt: PromptSettings, explicit: str | None, key: str) -> str:
+    """The text as the judge got it (``explicit`` when the caller knows it)."""
+    from eng5_runner.config import prompt_text
+
+    return explicit if explicit is not None else prompt_text(prompt, key)
 
 
 # --------------------------------------------------------------------------- records
