@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -39,8 +40,9 @@ def run_signature(settings: RunnerSettings) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
+@functools.lru_cache(maxsize=8)
 def git_sha(cwd: Path | None = None) -> str | None:
-    """HEAD's SHA of the repository around ``cwd``; None outside a repo."""
+    """HEAD's SHA of the repository around ``cwd``; None outside a repo (asked once)."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],

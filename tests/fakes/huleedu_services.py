@@ -28,33 +28,15 @@ from typing import Any
 
 from aiohttp import web
 
+from eng5_runner.grades import GRADE_SCALES
+
 T_REQUEST = "huleedu.els.cj_assessment.requested.v1"
 T_CALLBACK = "huleedu.llm_provider.comparison_result.v1"
 T_COMPLETED = "huleedu.cj_assessment.completed.v1"
 T_FAILED = "huleedu.cj_assessment.failed.v1"
 T_RESULT = "huleedu.assessment.result.published.v1"
 ADMIN_TOKEN = "test-admin-token-not-secret"
-SCALES = {
-    "eng5_np_legacy_9_step": {"A", "B", "C+", "C-", "D+", "D-", "E+", "E-", "F+"},
-    "full_16_step": {
-        "A",
-        "A-",
-        "B+",
-        "B",
-        "B-",
-        "C+",
-        "C",
-        "C-",
-        "D+",
-        "D",
-        "D-",
-        "E+",
-        "E",
-        "E-",
-        "F+",
-        "F",
-    },
-}
+SCALES = {name: set(grades) for name, grades in GRADE_SCALES.items()}
 
 
 def _now() -> str:
