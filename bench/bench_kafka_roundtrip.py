@@ -33,8 +33,8 @@ from eng5_runner.huleedu.contracts import ALL_TOPICS, LLMComparisonResultV1  # n
 from eng5_runner.huleedu.hydrate import hydrate_callbacks  # noqa: E402
 from eng5_runner.huleedu.kafka import publish_envelope  # noqa: E402
 from eng5_runner.huleedu.request import dry_run_envelope  # noqa: E402
-from eng5_runner.inventory import RunnerInventory  # noqa: E402
-from eng5_runner.settings import RunnerMode  # noqa: E402
+from eng5_runner.inputs.inventory import RunnerInventory  # noqa: E402
+from eng5_runner.settings.models import RunnerMode  # noqa: E402
 from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour  # noqa: E402
 from tests.fakes.kafka_broker import create_topics, start_tansu  # noqa: E402
 from tests.huleedu.conftest import huleedu_settings  # noqa: E402

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from eng5_runner.engine.http import TransportKind, build_client  # noqa: E402
 from eng5_runner.engine.pairing import round_robin  # noqa: E402
 from eng5_runner.engine.run_local import judge_pairs  # noqa: E402
-from eng5_runner.inventory import Essay, FileRecord, RunnerInventory, essay_id_for  # noqa: E402
-from eng5_runner.settings import RunnerSettings  # noqa: E402
+from eng5_runner.inputs.inventory import Essay, FileRecord, RunnerInventory, essay_id_for  # noqa: E402
+from eng5_runner.settings.models import RunnerSettings  # noqa: E402
 
 LATENCY_S = 0.05
 GRADES = ("A", "B", "C+", "C-", "D+", "D-", "E+", "E-", "F+")

@@ -1,6 +1,6 @@
 """eng5-runner: declarative comparative-judgement prompt tuning for ENG5 NP essays."""
 
-from eng5_runner.resolvers import register_resolvers
+from eng5_runner.settings.resolvers import register_resolvers
 
 __version__ = "0.1.0"
 __all__ = ["__version__"]

@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 import eng5_runner  # noqa: F401  (registers the config resolvers)
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

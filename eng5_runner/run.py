@@ -9,14 +9,14 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from eng5_runner.atomic import write_json_atomic
-from eng5_runner.config import settings_from_cfg
-from eng5_runner.console import err_console, print_error, print_path
 from eng5_runner.errors import RunnerError
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.provenance import environment_info, git_sha, run_signature, utc_now
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.atomic import write_json_atomic
+from eng5_runner.output.console import err_console, print_error, print_path
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.output.provenance import environment_info, git_sha, run_signature, utc_now
+from eng5_runner.settings.compose import settings_from_cfg
+from eng5_runner.settings.models import RunnerSettings
 
 
 def run_from_cfg(
@@ -29,7 +29,7 @@ def run_from_cfg(
         write_manifest(paths, settings, overrides)
         inventory = RunnerInventory.load(settings.dataset, settings.mode)
         write_manifest(paths, settings, overrides, inventory)
-        from eng5_runner.dispatch import dispatch
+        from eng5_runner.handlers.dispatch import dispatch
 
         code = dispatch(settings, inventory, paths)
         if code != 0 and not multirun:

@@ -12,13 +12,13 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, open_dict
 
 import eng5_runner  # noqa: F401  (registers resolvers)
-from eng5_runner.config import settings_from_cfg
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.compose import settings_from_cfg
+from eng5_runner.settings.models import RunnerSettings
 
 REPO = Path(__file__).resolve().parent.parent
-CONF_DIR = REPO / "conf"
+CONF_DIR = REPO / "eng5_runner" / "conf"
 SECRET_VARS = (
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",

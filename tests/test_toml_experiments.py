@@ -20,7 +20,7 @@ from hydra.errors import MissingConfigException
 from hydra.plugins.config_source import ConfigLoadError
 from omegaconf import DictConfig, OmegaConf
 
-REPO_CONF = Path(__file__).resolve().parents[1] / "conf"
+REPO_CONF = Path(__file__).resolve().parents[1] / "eng5_runner" / "conf"
 SCHEME = "eng5toml"
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from eng5_runner.atomic import write_text_atomic
 from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.engine.store import KeyInputs, MemoryStore, SqliteStore, cache_key
 from eng5_runner.errors import InputError, RunnerError
+from eng5_runner.output.atomic import write_text_atomic
 
 
 def cassette_line(record: JudgementRecord, inputs: KeyInputs) -> str:

@@ -12,7 +12,7 @@ from typing import Literal
 
 import httpx
 
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.settings.models import JudgeSettings
 
 TransportKind = Literal["aiohttp", "httpx"]
 CONNECT_TIMEOUT_S = 10.0

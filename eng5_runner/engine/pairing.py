@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.errors import ConfigError
-from eng5_runner.settings import PairingSettings
+from eng5_runner.settings.models import PairingSettings
 
 
 def _numbered(pairs: list[tuple[str, str, int]]) -> list[PairRequest]:

@@ -20,7 +20,6 @@ from functools import partial
 
 import httpx
 
-from eng5_runner.config import prompt_text
 from eng5_runner.engine.http import build_client
 from eng5_runner.engine.judges.base import make_judge
 from eng5_runner.engine.judges.prompt import PROMPT_TEMPLATE, JudgePrompt, render_prompt
@@ -28,9 +27,10 @@ from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler
 from eng5_runner.engine.store import KeyInputs, cache_key, key_inputs, open_store, text_sha256
 from eng5_runner.errors import CacheMissError
-from eng5_runner.grades import GRADE_SCALES, grade_rank
-from eng5_runner.inventory import Essay, RunnerInventory
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.grade_scales import GRADE_SCALES, grade_rank
+from eng5_runner.inputs.inventory import Essay, RunnerInventory
+from eng5_runner.settings.compose import prompt_text
+from eng5_runner.settings.models import RunnerSettings
 
 
 class ComparisonInputs:

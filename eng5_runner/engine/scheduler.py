@@ -32,7 +32,6 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from eng5_runner.console import err_console
 from eng5_runner.engine.judges.base import Judge
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
 from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
@@ -44,7 +43,8 @@ from eng5_runner.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.output.console import err_console
+from eng5_runner.settings.models import JudgeSettings
 
 MALFORMED_REASKS = 1
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.errors import ConfigError, InputError
-from eng5_runner.settings import CacheSettings
+from eng5_runner.settings.models import CacheSettings
 
 KeyInputs = dict[str, Any]
 Rows = Iterator[tuple[JudgementRecord, KeyInputs]]

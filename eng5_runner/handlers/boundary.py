@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from eng5_runner.boundary_pairs import resolve_boundary_pairs
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.judging import judge_schedule, submitted_without_results
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.reporting import (
+from eng5_runner.handlers.steps.backend_judgements import judge_schedule, submitted_without_results
+from eng5_runner.handlers.steps.mode_schedule import build_schedule
+from eng5_runner.handlers.steps.write_outputs import (
     check_report_inputs,
     finish_run,
     report_context,
     write_comparisons,
 )
-from eng5_runner.schedule import build_schedule
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.boundary_pairs import resolve_boundary_pairs
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerSettings
 
 
 class BoundaryTestHandler:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from eng5_runner.atomic import write_text_atomic
-from eng5_runner.console import print_path
 from eng5_runner.engine.records import PairRequest
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.reporting import report_context
-from eng5_runner.schedule import build_schedule, planned_mode
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
+from eng5_runner.handlers.steps.write_outputs import report_context
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.atomic import write_text_atomic
+from eng5_runner.output.console import print_path
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 
 class DryRunHandler:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from eng5_runner.atomic import write_text_atomic
-from eng5_runner.console import console, print_path
 from eng5_runner.errors import ConfigError
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.judging import judge_schedule, submitted_without_results
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.reporting import report_context, write_comparisons
-from eng5_runner.schedule import build_schedule
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.handlers.steps.backend_judgements import judge_schedule, submitted_without_results
+from eng5_runner.handlers.steps.mode_schedule import build_schedule
+from eng5_runner.handlers.steps.write_outputs import report_context, write_comparisons
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.atomic import write_text_atomic
+from eng5_runner.output.console import console, print_path
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerSettings
 
 
 class ExecuteHandler:

@@ -8,15 +8,15 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from eng5_runner.atomic import write_json_atomic
-from eng5_runner.console import console, print_path, print_warning
-from eng5_runner.estimate import estimate_cost
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.provenance import run_signature
-from eng5_runner.reporting import report_context
-from eng5_runner.schedule import build_schedule, planned_mode
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.handlers.steps.cost_estimate import estimate_cost
+from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
+from eng5_runner.handlers.steps.write_outputs import report_context
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.atomic import write_json_atomic
+from eng5_runner.output.console import console, print_path, print_warning
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.output.provenance import run_signature
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 
 def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[str]:

@@ -23,7 +23,7 @@ from eng5_runner.huleedu.contracts import (
     AssessmentInstructionResponse,
 )
 from eng5_runner.huleedu.http import ServiceCaller
-from eng5_runner.inventory import Essay
+from eng5_runner.inputs.inventory import Essay
 
 M = TypeVar("M", bound=BaseModel)
 TOKEN_ENV_VARS = ("HULEEDU_SERVICE_ACCOUNT_TOKEN", "HULEEDU_ADMIN_TOKEN")

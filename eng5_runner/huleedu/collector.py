@@ -24,7 +24,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError as AIOKafkaError
 from pydantic import ValidationError
 
-from eng5_runner.atomic import write_bytes_atomic
 from eng5_runner.errors import KafkaError
 from eng5_runner.huleedu.contracts import (
     AWAITED_TOPICS,
@@ -39,6 +38,7 @@ from eng5_runner.huleedu.contracts import (
     LLMComparisonResultV1,
 )
 from eng5_runner.huleedu.kafka import BOOTSTRAP_HINT, KAFKA_TIMEOUT_S, unreachable
+from eng5_runner.output.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 KIND_BY_TOPIC = {

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from eng5_runner.atomic import write_json_atomic
 from eng5_runner.errors import ServiceError
 from eng5_runner.huleedu.contracts import ContentStoredResponse
 from eng5_runner.huleedu.http import ServiceCaller, safe_url
+from eng5_runner.output.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
 CACHE_SCHEMA_VERSION = 1

@@ -33,9 +33,9 @@ from eng5_runner.huleedu.request import (
     pre_specified_from,
     write_request_file,
 )
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 __all__ = [
     "FlowOptions",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from eng5_runner.huleedu.contracts import ESSAY_ID_MAX
-from eng5_runner.inventory import Essay
+from eng5_runner.inputs.inventory import Essay
 
 _OPAQUE = re.compile(r"^[as]?[0-9a-f]{12,26}$")
 _CJ_ANCHOR = re.compile(r"^ANCHOR_([^_]+)_")

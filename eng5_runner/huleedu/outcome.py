@@ -23,8 +23,8 @@ from eng5_runner.huleedu.hydrate import (
 from eng5_runner.huleedu.ids import CjIdMap
 from eng5_runner.huleedu.kafka import KAFKA_TIMEOUT_S, publish_envelope
 from eng5_runner.huleedu.request import RequestEnvelope, write_request_file
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerSettings
 
 log = logging.getLogger(__name__)
 

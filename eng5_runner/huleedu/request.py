@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
-from eng5_runner.atomic import write_json_atomic
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.errors import ConfigError
 from eng5_runner.huleedu.contracts import (
@@ -26,9 +25,10 @@ from eng5_runner.huleedu.contracts import (
     SystemProcessingMetadata,
 )
 from eng5_runner.huleedu.ids import CjIdMap, assign_cj_ids
-from eng5_runner.inventory import Essay, RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.inputs.inventory import Essay, RunnerInventory
+from eng5_runner.output.atomic import write_json_atomic
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 RequestEnvelope = EventEnvelope[ELS_CJAssessmentRequestV1]
 _PROVIDERS = {"openai": "openai", "anthropic": "anthropic"}

@@ -15,7 +15,7 @@ import numpy as np
 from eng5_runner import stats
 from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.errors import InputError
-from eng5_runner.grades import UnknownGradeError, grade_rank
+from eng5_runner.inputs.grade_scales import UnknownGradeError, grade_rank
 from eng5_runner.reports.alignment_render import print_alignment_summary, render_alignment_markdown
 from eng5_runner.reports.context import (
     FailedJudgement,
@@ -31,10 +31,10 @@ from eng5_runner.reports.context import (
     proportion,
 )
 from eng5_runner.reports.plots import write_alignment_plots
-from eng5_runner.settings import ReportTargets
+from eng5_runner.settings.models import ReportTargets
 
 if TYPE_CHECKING:
-    from eng5_runner.inventory import Essay
+    from eng5_runner.inputs.inventory import Essay
 
 __all__ = [
     "AlignmentResult",

@@ -21,10 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from eng5_runner.atomic import write_json_atomic
 from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.errors import ArtefactError
-from eng5_runner.inventory import Essay
+from eng5_runner.inputs.inventory import Essay
+from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.reports.alignment import AlignmentResult
 from eng5_runner.reports.boundary import BoundaryResult
 from eng5_runner.reports.context import ReportContext, count_records

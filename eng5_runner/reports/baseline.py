@@ -101,7 +101,7 @@ def compare_with_baseline(
 
 def _anchor_scale(artefact: Mapping[str, Any]) -> dict[str, tuple[str, int, float]]:
     """essay id → (label, grade rank, θ) for anchors with a grade and a score."""
-    from eng5_runner.grades import FULL_16_STEP
+    from eng5_runner.inputs.grade_scales import FULL_16_STEP
 
     scale: dict[str, tuple[str, int, float]] = {}
     for row in artefact.get("bt_summary") or []:

@@ -30,12 +30,12 @@ from eng5_runner.reports.context import (
     proportion,
 )
 from eng5_runner.reports.plots import write_boundary_plots
-from eng5_runner.settings import ReportTargets
+from eng5_runner.settings.models import ReportTargets
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from eng5_runner.inventory import Essay
+    from eng5_runner.inputs.inventory import Essay
 
 __all__ = [
     "BoundaryPairResult",

@@ -18,12 +18,12 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from eng5_runner import __version__
 from eng5_runner.engine.records import JudgementRecord
-from eng5_runner.provenance import utc_now
+from eng5_runner.output.provenance import utc_now
 from eng5_runner.stats import binomial_test_p, wilson_interval
 
 if TYPE_CHECKING:
-    from eng5_runner.inventory import RunnerInventory
-    from eng5_runner.settings import PromptSettings, RunnerSettings
+    from eng5_runner.inputs.inventory import RunnerInventory
+    from eng5_runner.settings.models import PromptSettings, RunnerSettings
 
 _SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
 
@@ -161,7 +161,7 @@ class ReportContext(Frozen):
 
 def _prompt_text(prompt: PromptSettings, explicit: str | None, key: str) -> str:
     """The text as the judge got it (``explicit`` when the caller knows it)."""
-    from eng5_runner.config import prompt_text
+    from eng5_runner.settings.compose import prompt_text
 
     return explicit if explicit is not None else prompt_text(prompt, key)
 

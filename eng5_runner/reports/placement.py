@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from eng5_runner.engine.records import JudgementRecord
-from eng5_runner.inventory import Essay
+from eng5_runner.inputs.inventory import Essay
 from eng5_runner.reports.context import Frozen, ReportContext, count_records, finite
 from eng5_runner.reports.markdown import fmt_num
 

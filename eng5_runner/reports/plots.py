@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eng5_runner.atomic import write_bytes_atomic
+from eng5_runner.output.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict
 
-from eng5_runner.atomic import write_json_atomic
+from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.reports.context import Frozen, RecordCounts, ReportContext, TargetCheck
 
 if TYPE_CHECKING:

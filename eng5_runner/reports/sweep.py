@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from eng5_runner.atomic import write_json_atomic, write_text_atomic
+from eng5_runner.output.atomic import write_json_atomic, write_text_atomic
 
 GateRule = Literal["none", "any", "all"]
 

@@ -13,7 +13,7 @@ class SweepSummaryCallback(Callback):
     """Summarise the sweep from its job dirs; exit non-zero on failures or a missed gate."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from eng5_runner.console import console, err_console
+        from eng5_runner.output.console import console, err_console
         from eng5_runner.reports.sweep import collect_sweep, write_sweep_summary
 
         sweep_cfg = config.get("sweep") or {}

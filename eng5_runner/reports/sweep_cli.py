@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ascending", action="store_true")
     parser.add_argument("--gate", choices=("none", "any", "all"), default="none")
     args = parser.parse_args(argv)
-    from eng5_runner.console import console, err_console
+    from eng5_runner.output.console import console, err_console
     from eng5_runner.reports.sweep import collect_sweep, write_sweep_summary
 
     if not args.sweep_dir.is_dir():

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eng5_runner.atomic import write_bytes_atomic
+from eng5_runner.output.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     from eng5_runner.reports.sweep import SweepRow

@@ -1,6 +1,6 @@
 """Grade scales for the statistics API.
 
-The single source of truth is :mod:`eng5_runner.grades` (used by the inventory and the
+The single source of truth is :mod:`eng5_runner.inputs.grade_scales` (used by the inventory and the
 reports too); this module re-exports it so ``eng5_runner.stats`` is self-contained and an
 ``except UnknownGradeError`` catches the same class everywhere.
 
@@ -10,7 +10,12 @@ Scales, best → worst: ``eng5_np_legacy_9_step`` = A, B, C+, C-, D+, D-, E+, E-
 
 from __future__ import annotations
 
-from eng5_runner.grades import GRADE_SCALES, UnknownGradeError, grade_rank, normalise_grade
+from eng5_runner.inputs.grade_scales import (
+    GRADE_SCALES,
+    UnknownGradeError,
+    grade_rank,
+    normalise_grade,
+)
 
 __all__ = ["FULL_SCALE", "GRADE_SCALES", "UnknownGradeError", "grade_rank", "normalise_grade"]
 

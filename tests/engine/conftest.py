@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.settings.models import RunnerSettings
 from tests.engine.engine_support import make_inventory
 from tests.fakes.llm_servers import FakeLLMServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eng5_runner.inventory import Essay, FileRecord, RunnerInventory, essay_id_for
+from eng5_runner.inputs.inventory import Essay, FileRecord, RunnerInventory, essay_id_for
 
 GRADES = ("A", "B", "C+", "C-", "D+", "D-", "E+", "E-", "F+")
 FAKE_KEY = "sk-test-0123456789abcdef"

@@ -16,7 +16,7 @@ from eng5_runner.errors import (
     ProviderRateLimited,
     ProviderResponseError,
 )
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.settings.models import JudgeSettings
 
 
 def test_prompt_blocks_and_hash():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from eng5_runner.engine.judges.base import make_judge
 from eng5_runner.engine.pairing import boundary_schedule, round_robin
 from eng5_runner.engine.run_local import judge_pairs, latent_qualities
-from eng5_runner.grades import grade_rank
+from eng5_runner.inputs.grade_scales import grade_rank
 from tests.engine.engine_support import make_inventory
 
 

@@ -13,7 +13,7 @@ from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.engine.run_local import cache_key_for, judge_pairs
 from eng5_runner.engine.store import SqliteStore, cache_key
 from eng5_runner.errors import CacheMissError, ConfigError, InputError
-from eng5_runner.settings import CacheSettings
+from eng5_runner.settings.models import CacheSettings
 from tests.engine.engine_support import FAKE_KEY, make_inventory
 from tests.fakes.llm_servers import garbage
 
@@ -218,7 +218,7 @@ def test_bigger_inventory_keys_are_unique():
     inventory = make_inventory(9, 3)
     ids = [e.essay_id for e in inventory.essays]
     from eng5_runner.engine.run_local import ComparisonInputs
-    from eng5_runner.settings import RunnerSettings
+    from eng5_runner.settings.models import RunnerSettings
 
     settings = RunnerSettings.model_validate(
         {

@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from eng5_runner.grades import GRADE_SCALES
+from eng5_runner.inputs.grade_scales import GRADE_SCALES
 
 T_REQUEST = "huleedu.els.cj_assessment.requested.v1"
 T_CALLBACK = "huleedu.llm_provider.comparison_result.v1"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eng5_runner.atomic import write_json_atomic, write_text_atomic
+from eng5_runner.output.atomic import write_json_atomic, write_text_atomic
 
 
 def test_failed_replace_keeps_the_old_file_and_leaves_no_temp(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from eng5_runner.config import settings_from_cfg
 from eng5_runner.errors import ConfigError
-from eng5_runner.settings import RunnerMode
+from eng5_runner.settings.compose import settings_from_cfg
+from eng5_runner.settings.models import RunnerMode
 from tests.conftest import CONF_DIR, compose_cfg, make_settings
 
 GROUPS = (

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from eng5_runner.dispatch import HANDLER_MAP
-from eng5_runner.protocols import ModeHandlerProtocol
-from eng5_runner.settings import RunnerMode
+from eng5_runner.handlers.dispatch import HANDLER_MAP
+from eng5_runner.handlers.protocols import ModeHandlerProtocol
+from eng5_runner.settings.models import RunnerMode
 from tests.conftest import CONF_DIR, REPO
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from eng5_runner.errors import InputError
-from eng5_runner.inventory import RunnerInventory, grade_from_file_name
-from eng5_runner.settings import DatasetSettings, RunnerMode
-from eng5_runner.text import extract_text
+from eng5_runner.inputs.inventory import RunnerInventory, grade_from_file_name
+from eng5_runner.inputs.text_extraction import extract_text
+from eng5_runner.settings.models import DatasetSettings, RunnerMode
 from tests.foundation.docgen import write_docx, write_pdf
 
 LONG = "This essay has enough words to be a real essay about phones at school. "

@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from eng5_runner.handlers.plan import PlanHandler
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
 from tests.conftest import NetworkUsed
 
 

@@ -12,10 +12,10 @@ from eng5_runner.handlers.anchor_align import AnchorAlignHandler
 from eng5_runner.handlers.boundary import BoundaryTestHandler
 from eng5_runner.handlers.dry_run import DryRunHandler
 from eng5_runner.handlers.execute import ExecuteHandler
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.reports.artefact import validate_artefact
-from eng5_runner.settings import RunnerMode
+from eng5_runner.settings.models import RunnerMode
 
 
 def _records(paths: RunnerPaths) -> list[dict]:

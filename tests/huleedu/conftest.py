@@ -17,10 +17,9 @@ if str(ROOT) not in sys.path:  # make ``tests.fakes`` importable
 
 from eng5_runner.huleedu.contracts import ALL_TOPICS  # noqa: E402
 from eng5_runner.huleedu.flows import FlowOptions  # noqa: E402
-from eng5_runner.inventory import RunnerInventory  # noqa: E402
-from eng5_runner.paths import RunnerPaths  # noqa: E402
-from eng5_runner.resolvers import SAMPLE_DIR  # noqa: E402
-from eng5_runner.settings import (  # noqa: E402
+from eng5_runner.inputs.inventory import RunnerInventory  # noqa: E402
+from eng5_runner.output.paths import RunnerPaths  # noqa: E402
+from eng5_runner.settings.models import (  # noqa: E402
     BackendSettings,
     CacheSettings,
     DatasetSettings,
@@ -29,6 +28,7 @@ from eng5_runner.settings import (  # noqa: E402
     RunnerMode,
     RunnerSettings,
 )
+from eng5_runner.settings.resolvers import SAMPLE_DIR  # noqa: E402
 from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour  # noqa: E402
 from tests.fakes.huleedu_services import ADMIN_TOKEN, HuleeduServices  # noqa: E402
 from tests.fakes.kafka_broker import TansuBroker, create_topics, start_tansu, tansu_binary  # noqa: E402

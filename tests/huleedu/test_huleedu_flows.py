@@ -17,11 +17,11 @@ from eng5_runner.errors import (
     RegistrationError,
     ServiceError,
 )
-from eng5_runner.grades import grade_rank
 from eng5_runner.huleedu.flows import FlowOptions, run_anchor_align, run_boundary, run_execute
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.inputs.grade_scales import grade_rank
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour
 from tests.fakes.huleedu_services import HuleeduServices
 from tests.fakes.kafka_broker import free_port

@@ -12,9 +12,9 @@ from eng5_runner.errors import CollectorError
 from eng5_runner.handlers.anchor_align import AnchorAlignHandler
 from eng5_runner.handlers.boundary import BoundaryTestHandler
 from eng5_runner.handlers.execute import ExecuteHandler
-from eng5_runner.paths import RunnerPaths
+from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.reports.artefact import validate_artefact
-from eng5_runner.settings import BoundarySettings, RunnerMode, RunnerSettings
+from eng5_runner.settings.models import BoundarySettings, RunnerMode, RunnerSettings
 from tests.fakes.cj_worker import WorkerBehaviour
 from tests.huleedu.conftest import ASSIGNMENT_ID, ThreadedWorker, load_inventory
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.kafka
 
 def _grade_quality(settings: RunnerSettings) -> Callable[[str], float]:
     """CJ ids → quality from the anchors' expert grades (higher grade wins)."""
-    from eng5_runner.grades import grade_rank
+    from eng5_runner.inputs.grade_scales import grade_rank
 
     inventory = load_inventory(settings)
     by_tail = {e.essay_id: -grade_rank(e.grade or "F+") for e in inventory.anchors}

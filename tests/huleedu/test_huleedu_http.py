@@ -12,8 +12,8 @@ from eng5_runner.errors import RegistrationError, ServiceError
 from eng5_runner.huleedu.cj import AnchorRegistrationError, CJClient, admin_token
 from eng5_runner.huleedu.content import ContentClient, text_sha256
 from eng5_runner.huleedu.http import HttpStatusError, ServiceCaller, make_client, safe_url
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.settings import RunnerMode
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.settings.models import RunnerMode
 from tests.fakes.huleedu_services import ADMIN_TOKEN, HuleeduServices
 
 from .conftest import ASSIGNMENT_ID, huleedu_settings, load_inventory

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from eng5_runner.huleedu.ids import IdCollisionError, assign_cj_ids, cj_essay_id
-from eng5_runner.inventory import Essay, FileRecord, RunnerInventory
-from eng5_runner.settings import RunnerMode
+from eng5_runner.inputs.inventory import Essay, FileRecord, RunnerInventory
+from eng5_runner.settings.models import RunnerMode
 
 from .conftest import huleedu_settings, load_inventory
 

@@ -14,7 +14,7 @@ from eng5_runner.huleedu.collector import BatchCollector, CollectedEvents
 from eng5_runner.huleedu.contracts import TOPIC_CJ_COMPLETED, TOPIC_COMPARISON_RESULT
 from eng5_runner.huleedu.kafka import publish_envelope
 from eng5_runner.huleedu.request import RequestEnvelope, dry_run_envelope
-from eng5_runner.settings import RunnerMode
+from eng5_runner.settings.models import RunnerMode
 from tests.fakes.cj_worker import FakeCJWorker, WorkerBehaviour
 from tests.fakes.kafka_broker import TansuBroker, free_port
 

@@ -22,9 +22,9 @@ from eng5_runner.huleedu.flows import (
     write_request_file,
 )
 from eng5_runner.huleedu.ids import assign_cj_ids
-from eng5_runner.inventory import Essay
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerMode
+from eng5_runner.inputs.inventory import Essay
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode
 
 from .conftest import ASSIGNMENT_ID, RUBRIC, SYSTEM_PROMPT, huleedu_settings, load_inventory
 

@@ -11,8 +11,8 @@ import pytest
 
 from eng5_runner.errors import GateFailed
 from eng5_runner.handlers.anchor_align import AnchorAlignHandler
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
 from tests.conftest import REPO, make_settings
 
 CASSETTE = REPO / "tests" / "data" / "cassettes" / "ci_replay_v1.jsonl"

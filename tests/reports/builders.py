@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eng5_runner.engine.records import JudgementRecord
-from eng5_runner.inventory import Essay, FileRecord
-from eng5_runner.settings import (
+from eng5_runner.inputs.inventory import Essay, FileRecord
+from eng5_runner.settings.models import (
     DatasetSettings,
     JudgeSettings,
     PromptSettings,

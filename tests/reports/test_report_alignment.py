@@ -17,7 +17,7 @@ from eng5_runner.reports.alignment import (
     render_alignment_markdown,
 )
 from eng5_runner.reports.context import ReportContext
-from eng5_runner.settings import ReportTargets
+from eng5_runner.settings.models import ReportTargets
 from eng5_runner.stats import fit_bradley_terry, wilson_interval
 from tests.reports.builders import Recorder, essay, perfect_round_robin, settings
 

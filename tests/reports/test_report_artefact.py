@@ -24,7 +24,7 @@ from eng5_runner.reports.artefact import (
 )
 from eng5_runner.reports.boundary import build_boundary
 from eng5_runner.reports.context import ReportContext
-from eng5_runner.settings import ReportTargets, RunnerMode
+from eng5_runner.settings.models import ReportTargets, RunnerMode
 from tests.reports.builders import essay, settings
 from tests.reports.test_report_alignment import ANCHORS, small_case
 from tests.reports.test_report_boundary import PAIRS, records

@@ -9,8 +9,8 @@ import pytest
 
 from eng5_runner.errors import InputError
 from eng5_runner.handlers.anchor_align import AnchorAlignHandler
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.reports.baseline import compare_with_baseline
 
 

@@ -14,7 +14,7 @@ from eng5_runner.reports.boundary import (
     render_boundary_markdown,
 )
 from eng5_runner.reports.context import ReportContext
-from eng5_runner.settings import ReportTargets, RunnerMode
+from eng5_runner.settings.models import ReportTargets, RunnerMode
 from eng5_runner.stats import mean_t_interval, wilson_interval
 from tests.reports.builders import Recorder, essay, settings
 

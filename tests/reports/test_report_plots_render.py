@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from eng5_runner.reports import plots
 from eng5_runner.reports.alignment import build_alignment
 from eng5_runner.reports.boundary import build_boundary
-from eng5_runner.settings import ReportTargets
+from eng5_runner.settings.models import ReportTargets
 from tests.reports.builders import Recorder, essay
 from tests.reports.test_report_alignment import ANCHORS, small_case
 from tests.reports.test_report_boundary import PAIRS, records

@@ -18,7 +18,7 @@ from eng5_runner.reports.summary import (
     write_run_summary,
 )
 from eng5_runner.reports.sweep import HEADLINE_METRICS, read_job
-from eng5_runner.settings import PromptSettings, ReportTargets, RunnerMode
+from eng5_runner.settings.models import PromptSettings, ReportTargets, RunnerMode
 from tests.reports.builders import Recorder, essay, settings
 from tests.reports.test_report_alignment import ANCHORS, P, Q, small_case
 from tests.reports.test_report_boundary import PAIRS, records

@@ -23,7 +23,7 @@ from eng5_runner.engine.judges.parsing import (
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.errors import ConfigError
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.settings.models import JudgeSettings
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"

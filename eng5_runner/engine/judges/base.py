@@ -32,7 +32,7 @@ from eng5_runner.errors import (
     ProviderTimeout,
     ProviderUnreachable,
 )
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.settings.models import JudgeSettings
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 _KEY_LIKE = re.compile(r"\b(?:sk|pk|key|token)[-_][\w*.\-]{4,}", re.IGNORECASE)

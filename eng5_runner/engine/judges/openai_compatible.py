@@ -16,7 +16,7 @@ from eng5_runner.engine.judges.openai import chat_body, parse_chat_response
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.errors import ConfigError, ProviderResponseError
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.settings.models import JudgeSettings
 
 
 class OpenAICompatibleJudge(HttpJudge):

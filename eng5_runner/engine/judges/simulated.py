@@ -25,7 +25,7 @@ from typing import Literal
 
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
-from eng5_runner.settings import JudgeSettings
+from eng5_runner.settings.models import JudgeSettings
 
 _LOGISTIC_SD = math.pi / math.sqrt(3)
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO))
 
 from eng5_runner.engine.cassette import export_cassette  # noqa: E402
 from eng5_runner.engine.run_local import judge_pairs  # noqa: E402
-from eng5_runner.grades import grade_rank  # noqa: E402
-from eng5_runner.inventory import RunnerInventory  # noqa: E402
-from eng5_runner.schedule import build_schedule  # noqa: E402
+from eng5_runner.handlers.steps.mode_schedule import build_schedule  # noqa: E402
+from eng5_runner.inputs.grade_scales import grade_rank  # noqa: E402
+from eng5_runner.inputs.inventory import RunnerInventory  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.fakes.llm_servers import FakeLLMServer  # noqa: E402
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from eng5_runner.inventory import RunnerInventory
-    from eng5_runner.paths import RunnerPaths
-    from eng5_runner.settings import RunnerSettings
+    from eng5_runner.inputs.inventory import RunnerInventory
+    from eng5_runner.output.paths import RunnerPaths
+    from eng5_runner.settings.models import RunnerSettings
 
 
 @runtime_checkable

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from eng5_runner.boundary_pairs import resolve_boundary_pairs
 from eng5_runner.engine.pairing import boundary_schedule, design_for
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.errors import InputError
-from eng5_runner.inventory import Essay, RunnerInventory
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.inputs.boundary_pairs import resolve_boundary_pairs
+from eng5_runner.inputs.inventory import Essay, RunnerInventory
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 
 def essays_under_test(settings: RunnerSettings, inventory: RunnerInventory) -> tuple[Essay, ...]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eng5_runner import __version__
-from eng5_runner.settings import NON_SEMANTIC_FIELDS, TOP_LEVEL_NON_SEMANTIC, RunnerSettings
+from eng5_runner.settings.models import NON_SEMANTIC_FIELDS, TOP_LEVEL_NON_SEMANTIC, RunnerSettings
 
 
 def semantic_settings(settings: RunnerSettings) -> dict[str, Any]:

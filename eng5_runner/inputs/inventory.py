@@ -12,9 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.errors import InputError
-from eng5_runner.grades import UnknownGradeError, grade_rank, normalise_grade
-from eng5_runner.settings import DatasetSettings, RunnerMode
-from eng5_runner.text import SUPPORTED_SUFFIXES, extract_text
+from eng5_runner.inputs.grade_scales import UnknownGradeError, grade_rank, normalise_grade
+from eng5_runner.inputs.text_extraction import SUPPORTED_SUFFIXES, extract_text
+from eng5_runner.settings.models import DatasetSettings, RunnerMode
 
 ESSAY_ID_MAX = 36
 

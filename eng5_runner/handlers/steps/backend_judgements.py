@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.errors import ConfigError
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 
 class JudgedRun(BaseModel):
@@ -82,7 +82,7 @@ def _judge_on_huleedu(
 
 def submitted_without_results(judged: JudgedRun, settings: RunnerSettings) -> bool:
     """True (and says why) when a huleedu run ends at the request: nothing to report."""
-    from eng5_runner.console import print_path
+    from eng5_runner.output.console import print_path
 
     outcome = judged.outcome
     if outcome is None:

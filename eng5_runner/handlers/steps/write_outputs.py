@@ -6,16 +6,16 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from eng5_runner.atomic import write_text_atomic
 from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.errors import GateFailed
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.provenance import git_sha, run_signature
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.atomic import write_text_atomic
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.output.provenance import git_sha, run_signature
+from eng5_runner.settings.models import RunnerSettings
 
 if TYPE_CHECKING:
-    from eng5_runner.judging import JudgedRun
+    from eng5_runner.handlers.steps.backend_judgements import JudgedRun
     from eng5_runner.reports.context import ReportContext
 
 
@@ -81,7 +81,7 @@ def finish_run(
     the terminal summary and the report path are printed last. Raises GateFailed,
     after everything is written, when ``report.gate`` is on and a target is missed.
     """
-    from eng5_runner.console import console, print_path
+    from eng5_runner.output.console import console, print_path
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
     from eng5_runner.reports.baseline import (

@@ -14,7 +14,7 @@ from omegaconf.errors import OmegaConfBaseException
 from pydantic import ValidationError
 
 from eng5_runner.errors import ConfigError, InputError
-from eng5_runner.settings import PromptSettings, RunnerSettings
+from eng5_runner.settings.models import PromptSettings, RunnerSettings
 
 #: Keys of the composed config that are Hydra's or bookkeeping, not settings.
 _IGNORED_TOP_LEVEL = {"hydra", "paths", "run_name", "local"}

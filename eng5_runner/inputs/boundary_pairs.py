@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from eng5_runner.errors import ConfigError
-from eng5_runner.grades import grade_rank, normalise_grade
-from eng5_runner.inventory import Essay, RunnerInventory
-from eng5_runner.settings import BoundarySettings
+from eng5_runner.inputs.grade_scales import grade_rank, normalise_grade
+from eng5_runner.inputs.inventory import Essay, RunnerInventory
+from eng5_runner.settings.models import BoundarySettings
 
 
 def resolve_anchor(ref: str, inventory: RunnerInventory) -> Essay:

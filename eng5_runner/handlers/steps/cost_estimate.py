@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.engine.records import PairRequest
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.settings import RunnerSettings
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.settings.models import RunnerSettings
 
 CHARS_PER_TOKEN = 4
 ANSWER_TOKENS = 120

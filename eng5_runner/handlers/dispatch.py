@@ -7,10 +7,10 @@ from eng5_runner.handlers.boundary import BoundaryTestHandler
 from eng5_runner.handlers.dry_run import DryRunHandler
 from eng5_runner.handlers.execute import ExecuteHandler
 from eng5_runner.handlers.plan import PlanHandler
-from eng5_runner.inventory import RunnerInventory
-from eng5_runner.paths import RunnerPaths
-from eng5_runner.protocols import ModeHandlerProtocol
-from eng5_runner.settings import RunnerMode, RunnerSettings
+from eng5_runner.handlers.protocols import ModeHandlerProtocol
+from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.output.paths import RunnerPaths
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 HANDLER_MAP: dict[RunnerMode, type[ModeHandlerProtocol]] = {
     RunnerMode.PLAN: PlanHandler,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-SAMPLE_DIR = Path(__file__).resolve().parent / "samples" / "eng5_sample"
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "samples" / "eng5_sample"
 
 
 def _sample_path(relative: str = "") -> str:

@@ -1,0 +1,1 @@
+"""Steps the mode handlers share: schedule, judge, estimate, write outputs."""

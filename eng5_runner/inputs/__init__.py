@@ -1,0 +1,1 @@
+"""What a run reads: essays and their text, grade sheets and scales, boundary pairs."""

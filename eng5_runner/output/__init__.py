@@ -1,0 +1,1 @@
+"""What a run writes: run paths, atomic files, manifest provenance, the console."""

@@ -1,0 +1,1 @@
+"""Settings: compose the Hydra config, validate it into typed models, resolvers."""
