@@ -1,17 +1,26 @@
-# One definition of "check": CI runs `make check` semantics via .ci/run.
+# The README's two commands: `make setup` (install, then the quickstart) and `make check`
+# (what the tests need, then everything CI runs). .ci/run runs exactly these two.
 PY ?= .venv/bin/python
-.PHONY: install format lint typecheck test test-all check bench
+SRC := eng5_runner tests bench hydra_plugins
+.PHONY: setup deps format lint typecheck test test-all check bench
 
-install:
-	python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"
+setup:
+	python3 -m venv .venv
+	.venv/bin/pip install -q -e ".[dev]"
+	.venv/bin/eng5-runner experiment=quickstart
+
+deps:
+	bash scripts/system_deps.sh
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q -e ".[dev]"
 
 format:
-	$(PY) -m ruff check --fix eng5_runner tests bench hydra_plugins
-	$(PY) -m ruff format eng5_runner tests bench hydra_plugins
+	$(PY) -m ruff check --fix $(SRC)
+	$(PY) -m ruff format $(SRC)
 
 lint:
-	$(PY) -m ruff check eng5_runner tests bench hydra_plugins
-	$(PY) -m ruff format --check eng5_runner tests bench hydra_plugins
+	$(PY) -m ruff check $(SRC)
+	$(PY) -m ruff format --check $(SRC)
 
 typecheck:
 	$(PY) -m mypy -p eng5_runner -p hydra_plugins.eng5_toml
@@ -22,7 +31,7 @@ test:
 test-all:
 	$(PY) -m pytest
 
-check: lint typecheck test-all
+check: deps lint typecheck test-all
 
 bench:
 	$(PY) bench/bench_startup.py
