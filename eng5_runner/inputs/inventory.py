@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.errors import InputError
+from eng5_runner.inputs.file_scan import SkippedFile, scan_essay_dir, skipped_warning
+from eng5_runner.inputs.grade_matching import GradeMatch, match_grade_rows, unmatched_rows_error
 from eng5_runner.inputs.grade_scales import UnknownGradeError, grade_rank, normalise_grade
-from eng5_runner.inputs.text_extraction import SUPPORTED_SUFFIXES, extract_text
+from eng5_runner.inputs.grade_sheet import GradeRow, GradeSheet, nfc, read_grade_sheet
+from eng5_runner.inputs.text_extraction import SUPPORTED_SUFFIXES, extract, extract_text
 from eng5_runner.settings.models import DatasetSettings, RunnerMode
 
 ESSAY_ID_MAX = 36
@@ -53,10 +54,58 @@ class Essay(BaseModel):
     grade: str | None
     text: str
     source: FileRecord
+    method: str | None = None
+    """How the text was read, e.g. ``docx (python-docx; 1 table)``."""
 
     @property
     def word_count(self) -> int:
         return len(self.text.split())
+
+
+class InventoryFile(BaseModel):
+    """One entry of an essay directory as the plan shows it: read, skipped or a problem."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    role: Literal["anchor", "student"]
+    status: Literal["ok", "skipped", "problem"]
+    essay_id: str | None = None
+    label: str | None = None
+    grade: str | None = None
+    words: int | None = None
+    method: str | None = None
+    note: str | None = None
+    """Why it was skipped, or the problem (one line)."""
+
+
+class InventoryError(InputError):
+    """The dataset has input problems; carries everything read so the plan can show it."""
+
+    def __init__(self, problems: list[InputError], survey: InventorySurvey) -> None:
+        first = problems[0]
+        more = (
+            f" ({len(problems) - 1} more input problem(s): mode=plan lists them all)"
+            if len(problems) > 1
+            else ""
+        )
+        super().__init__(first.message + more, hint=first.hint)
+        self.problems = problems
+        self.survey = survey
+
+
+class InventorySurvey(BaseModel):
+    """What was found, problems included: the inventory check of ``mode=plan``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    files: tuple[InventoryFile, ...] = ()
+    grade_sheet: str | None = None
+    """How the grades file was read, e.g. ``grades.csv (CSV, semicolon-separated, cp1252, 12 rows)``."""
+    unmatched_grade_rows: tuple[GradeRow, ...] = ()
+    duplicates: tuple[tuple[str, str], ...] = ()
+    """Pairs of files with the same text."""
+    warnings: tuple[str, ...] = ()
 
 
 class RunnerInventory(BaseModel):
@@ -73,10 +122,17 @@ class RunnerInventory(BaseModel):
     assignment_text: str | None
     grade_scale: str
     grade_source: Literal["csv", "file_name"]
+    """``csv``: from the grades file (CSV or spreadsheet); ``file_name``: ``…_<GRADE>``."""
+    survey: InventorySurvey = InventorySurvey()
 
     @property
     def essays(self) -> tuple[Essay, ...]:
         return self.anchors + self.students
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Input warnings (skipped files, ignored grade rows) for every mode to show."""
+        return self.survey.warnings
 
     def by_id(self) -> dict[str, Essay]:
         return {essay.essay_id: essay for essay in self.essays}
@@ -89,30 +145,67 @@ class RunnerInventory(BaseModel):
 
     @classmethod
     def load(cls, dataset: DatasetSettings, mode: RunnerMode) -> RunnerInventory:
-        """Read and check the dataset; raise InputError naming the file and the fix."""
+        """Read and check the dataset; raise InputError naming the file and the fix.
+
+        Problems with single files (unreadable, ungraded, duplicate, unmatched grade rows)
+        are all collected first and raised together as :class:`InventoryError`, whose
+        ``survey`` holds everything that was read.
+        """
         needs_students = mode is RunnerMode.EXECUTE
         anchors_dir = _require_dir(dataset.anchors_dir, "dataset.anchors_dir")
-        csv_rows = _read_grades_csv(dataset.grades_file) if dataset.grades_file else {}
+        sheet = read_grade_sheet(dataset.grades_file) if dataset.grades_file else None
+        problems: list[InputError] = []
+        rows: list[InventoryFile] = []
+        warnings: list[str] = []
+        anchor_paths, anchor_skipped = scan_essay_dir(anchors_dir, SUPPORTED_SUFFIXES)
+        match = match_grade_rows(sheet, anchor_paths) if sheet is not None else None
+        if match is not None:
+            problems.extend(match.problems)
         anchors = tuple(
-            _essay(path, "anchor", csv_rows, dataset.grade_scale)
-            for path in essay_files(anchors_dir)
+            essay
+            for path in anchor_paths
+            if (essay := _read_essay(path, "anchor", sheet, match, dataset.grade_scale,
+                                     problems, rows)) is not None
         )
+        rows.extend(_skipped_rows(anchor_skipped, "anchor"))
+        warnings += [w for w in [skipped_warning(anchor_skipped)] if w]
         students: tuple[Essay, ...] = ()
         students_dir = dataset.students_dir
         if students_dir is not None and (needs_students or students_dir.is_dir()):
             students_dir = _require_dir(students_dir, "dataset.students_dir")
+            student_paths, student_skipped = scan_essay_dir(students_dir, SUPPORTED_SUFFIXES)
             students = tuple(
-                _essay(path, "student", {}, dataset.grade_scale)
-                for path in essay_files(students_dir)
+                essay
+                for path in student_paths
+                if (essay := _read_essay(path, "student", None, None, dataset.grade_scale,
+                                         problems, rows)) is not None
             )
+            rows.extend(_skipped_rows(student_skipped, "student"))
+            warnings += [w for w in [skipped_warning(student_skipped)] if w]
         elif needs_students:
             raise InputError(
                 "dataset.students_dir is not set; execute mode judges student essays",
                 hint="set dataset.students_dir=<dir>",
             )
+        unmatched = match.unmatched if match is not None else ()
+        if sheet is not None and unmatched:
+            error = unmatched_rows_error(sheet, unmatched, anchors_dir, anchor_skipped)
+            if dataset.allow_unmatched_grades:
+                warnings.append(f"{error.message} (ignored: dataset.allow_unmatched_grades=true)")
+            else:
+                problems.append(error)
+        duplicates = _check_unique(anchors + students, problems)
+        survey = InventorySurvey(
+            files=tuple(rows),
+            grade_sheet=sheet.describe() if sheet is not None else None,
+            unmatched_grade_rows=tuple(unmatched),
+            duplicates=duplicates,
+            warnings=tuple(warnings),
+        )
+        if problems:
+            raise InventoryError(problems, survey)
         if needs_students and not students:
             raise InputError(f"dataset.students_dir={students_dir}: no essays found")
-        _check_unique(anchors + students)
         assignment_text = None
         assignment = None
         if dataset.assignment_file is not None:
@@ -132,21 +225,14 @@ class RunnerInventory(BaseModel):
             assignment=assignment,
             assignment_text=assignment_text,
             grade_scale=dataset.grade_scale,
-            grade_source="csv" if csv_rows else "file_name",
+            grade_source="csv" if sheet is not None else "file_name",
+            survey=survey,
         )
 
 
 def essay_files(directory: Path) -> list[Path]:
-    """Supported essay files in ``directory``, sorted; Word lock files (``~$``) skipped."""
-    return sorted(
-        p
-        for p in directory.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not p.name.startswith("~$")
-        and not p.name.startswith(".")
-        and p.name.lower() != "readme.md"
-    )
+    """Supported essay files in ``directory``, sorted; see :func:`scan_essay_dir`."""
+    return scan_essay_dir(directory, SUPPORTED_SUFFIXES)[0]
 
 
 def essay_id_for(role: str, text: str) -> str:
@@ -169,108 +255,126 @@ def _require_dir(path: Path, key: str) -> Path:
     return path
 
 
+def _skipped_rows(
+    skipped: list[SkippedFile], role: Literal["anchor", "student"]
+) -> list[InventoryFile]:
+    return [
+        InventoryFile(path=s.path, role=role, status="skipped", note=s.reason) for s in skipped
+    ]
+
+
+def _read_essay(
+    path: Path,
+    role: Literal["anchor", "student"],
+    sheet: GradeSheet | None,
+    match: GradeMatch | None,
+    scale: str,
+    problems: list[InputError],
+    rows: list[InventoryFile],
+) -> Essay | None:
+    """The essay at ``path``, or None with its problem recorded."""
+    try:
+        essay = _essay(path, role, sheet, match, scale)
+    except InputError as exc:
+        problems.append(exc)
+        rows.append(InventoryFile(path=path, role=role, status="problem", note=exc.one_line()))
+        return None
+    rows.append(
+        InventoryFile(
+            path=path,
+            role=role,
+            status="ok",
+            essay_id=essay.essay_id,
+            label=essay.label,
+            grade=essay.grade,
+            words=essay.word_count,
+            method=essay.method,
+        )
+    )
+    return essay
+
+
 def _essay(
-    path: Path, role: Literal["anchor", "student"], csv_rows: dict[str, tuple[str, str]], scale: str
+    path: Path,
+    role: Literal["anchor", "student"],
+    sheet: GradeSheet | None,
+    match: GradeMatch | None,
+    scale: str,
 ) -> Essay:
-    text = extract_text(path)
+    extracted = extract(path)
+    text = extracted.text
     if not text.strip():
         raise InputError(f"{path}: the essay is empty", hint="remove the file or add its text")
-    label, grade = path.stem, None
+    label, grade = nfc(path.stem), None
     if role == "anchor":
-        row = csv_rows.get(path.name) or csv_rows.get(path.stem)
-        if row is not None:
-            label, grade = row
+        if sheet is not None and match is not None:
+            row = match.by_path.get(path)
+            if row is None:
+                raise InputError(
+                    f"{path}: not in the grades file {sheet.path}",
+                    hint=f"add a row for '{nfc(path.name)}' with its grade, or move the file "
+                    "out of the anchors directory",
+                )
+            label, grade = row.anchor_id or label, row.grade
+            where = f"{sheet.path} row {row.row} ({path.name})"
         else:
             grade = grade_from_file_name(path.stem)
+            where = str(path)
             if not grade:
                 raise InputError(
                     f"{path}: no grade for this anchor",
-                    hint="add it to the grades CSV or end the file name with _<GRADE>",
+                    hint="add it to a grades file (dataset.grades_file) or end the file name "
+                    "with _<GRADE>",
                 )
         try:
             grade_rank(grade, scale)
         except UnknownGradeError as exc:
             raise InputError(
-                f"{path}: {exc}", hint="fix the grade or dataset.grade_scale"
+                f"{where}: {exc}", hint="fix the grade or dataset.grade_scale"
             ) from None
     return Essay(
         essay_id=essay_id_for(role, text),
         label=label,
-        stem=path.stem,
+        stem=nfc(path.stem),
         role=role,
         grade=grade,
         text=text,
         source=FileRecord.of(path),
+        method=extracted.method,
     )
 
 
-def _read_grades_csv(path: Path) -> dict[str, tuple[str, str]]:
-    """Map file name (and stem) → (anchor id, grade) from the grades CSV."""
-    if not path.is_file():
-        raise InputError(
-            f"dataset.grades_file={path}: file not found",
-            hint="fix the path or set dataset.grades_file=null",
-        )
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
-        id_col = _column(header, ("anchor-id", "anchor_id", "id"))
-        file_col = _column(header, ("file-name", "file_name", "file"))
-        grade_col = _column(header, ("grade", "pred_mode_grade", "expert_grade"))
-        if file_col is None or grade_col is None:
-            raise InputError(
-                f"dataset.grades_file={path}: needs a file name and a grade column",
-                hint="header e.g. anchor_id,file_name,grade",
-            )
-        rows: dict[str, tuple[str, str]] = {}
-        seen_ids: dict[str, str] = {}
-        for line_no, row in enumerate(reader, start=2):
-            file_name = (row.get(file_col) or "").strip()
-            grade = normalise_grade(row.get(grade_col) or "")
-            if not file_name:
-                continue
-            anchor_id = (row.get(id_col) or "").strip() if id_col else ""
-            anchor_id = anchor_id or Path(file_name).stem
-            if not grade:
-                raise InputError(f"{path}:{line_no}: anchor '{anchor_id}' has no grade")
-            if anchor_id in seen_ids:
-                raise InputError(
-                    f"{path}:{line_no}: anchor id '{anchor_id}' is used twice "
-                    f"({seen_ids[anchor_id]} and {file_name})",
-                    hint="give every anchor its own id",
-                )
-            seen_ids[anchor_id] = file_name
-            rows[file_name] = (anchor_id, grade)
-            rows.setdefault(Path(file_name).stem, (anchor_id, grade))
-    return rows
-
-
-def _column(header: dict[str, str], names: Iterable[str]) -> str | None:
-    for name in names:
-        if name in header:
-            return header[name]
-    return None
-
-
-def _check_unique(essays: tuple[Essay, ...]) -> None:
+def _check_unique(
+    essays: tuple[Essay, ...], problems: list[InputError]
+) -> tuple[tuple[str, str], ...]:
+    """Record duplicate texts and colliding labels as problems; return the duplicate pairs."""
     by_text: dict[str, Essay] = {}
     by_label: dict[tuple[str, str], Essay] = {}
+    duplicates: list[tuple[str, str]] = []
     for essay in essays:
         key = hashlib.sha256(essay.text.encode()).hexdigest()
         if key in by_text:
-            raise InputError(
-                f"{essay.source.path}: same text as {by_text[key].source.path}",
-                hint="remove the duplicate essay",
+            first = by_text[key].source.path
+            duplicates.append((str(first), str(essay.source.path)))
+            problems.append(
+                InputError(
+                    f"{essay.source.path}: same text as {first}",
+                    hint="remove the duplicate essay",
+                )
             )
+            continue
         by_text[key] = essay
         label_key = (essay.role, essay.label)
         if label_key in by_label:
-            raise InputError(
-                f"{essay.source.path} and {by_label[label_key].source.path} share the id "
-                f"'{essay.label}'",
-                hint="rename one file or give it its own anchor id",
+            problems.append(
+                InputError(
+                    f"{essay.source.path} and {by_label[label_key].source.path} share the id "
+                    f"'{essay.label}'",
+                    hint="rename one file or give it its own anchor id",
+                )
             )
         by_label[label_key] = essay
-    ids = [essay.essay_id for essay in essays]
+    ids = [essay.essay_id for essay in by_text.values()]
     if len(set(ids)) != len(ids) or any(len(i) > ESSAY_ID_MAX for i in ids):
         raise InputError("essay ids collide or exceed 36 characters; this is a bug, please report")
+    return tuple(duplicates)

@@ -1,41 +1,36 @@
-"""Essay text from .txt, .md, .docx and .pdf files."""
+"""Essay text from .txt, .md, .docx, .pdf, .odt and .rtf files (one extractor per format)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from eng5_runner.errors import InputError
+from eng5_runner.inputs.extractors import EXTRACTORS, Extracted
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+SUPPORTED_SUFFIXES = tuple(EXTRACTORS)
 
 
 def extract_text(path: Path) -> str:
-    """Return the text of ``path``, paragraphs separated by blank lines.
+    """Return the text of ``path``, paragraphs separated by blank lines."""
+    return extract(path).text
 
-    ``.docx`` keeps Word paragraphs whole: runs inside a paragraph are joined
-    without separators, so a word split across formatting or spell-check runs
-    stays one word.
-    """
+
+def extract(path: Path) -> Extracted:
+    """The normalised text of ``path`` and how it was read; InputError names the file."""
     suffix = path.suffix.lower()
+    extractor = EXTRACTORS.get(suffix)
+    if extractor is None:
+        raise InputError(
+            f"{path}: unsupported file type '{suffix}'",
+            hint=f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+        )
     try:
-        if suffix in (".txt", ".md"):
-            text = path.read_text(encoding="utf-8-sig")
-        elif suffix == ".docx":
-            text = _docx_text(path)
-        elif suffix == ".pdf":
-            text = _pdf_text(path)
-        else:
-            raise InputError(
-                f"{path}: unsupported file type '{suffix}'",
-                hint=f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
-            )
+        extracted = extractor(path)
     except InputError:
         raise
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
-    except Exception as exc:  # corrupt docx/pdf: a user's file problem, not a bug
+    except Exception as exc:  # corrupt docx/pdf/odt: a user's file problem, not a bug
         raise InputError(f"{path}: cannot read the file ({type(exc).__name__}: {exc})") from None
-    return normalise_text(text)
+    return extracted.model_copy(update={"text": normalise_text(extracted.text)})
 
 
 def normalise_text(text: str) -> str:
@@ -47,17 +42,3 @@ def normalise_text(text: str) -> str:
             continue
         out.append(line)
     return "\n".join(out).strip()
-
-
-def _docx_text(path: Path) -> str:
-    import docx  # python-docx; imported lazily to keep start-up fast
-
-    document = docx.Document(str(path))
-    return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
-
-
-def _pdf_text(path: Path) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(str(path))
-    return "\n\n".join((page.extract_text() or "") for page in reader.pages)

@@ -44,6 +44,8 @@ class DatasetSettings(_Frozen):
     """The writing task shown to the judge (when ``include_assignment``)."""
     include_assignment: bool = True
     grade_scale: Literal["eng5_np_legacy_9_step", "full_16_step"] = "eng5_np_legacy_9_step"
+    allow_unmatched_grades: bool = False
+    """Grade-sheet rows that name no anchor file: a warning instead of an input error."""
 
 
 class SimulatedJudgeSettings(_Frozen):
