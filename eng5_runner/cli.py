@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
@@ -12,12 +16,15 @@ from omegaconf import DictConfig
 import eng5_runner  # noqa: F401  (registers the config resolvers)
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
+_task_started = False
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _task(cfg: DictConfig) -> int:
     from eng5_runner.run import run_from_cfg
 
+    global _task_started
+    _task_started = True
     hydra_cfg = HydraConfig.get()
     return run_from_cfg(
         cfg,
@@ -28,11 +35,51 @@ def _task(cfg: DictConfig) -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Config mistakes (bad override syntax, unknown key, group option or mode) are one
+    ``error:`` line and exit 2, whether they are caught before Hydra runs or by Hydra
+    while it composes the config; see docs/errors.md.
+    """
+    from eng5_runner.errors import ConfigError
+    from eng5_runner.output.console import print_error
+    from eng5_runner.settings.overrides import check_overrides, explain_hydra_error
+
     try:
-        _task()
+        try:
+            sys.argv[1:] = check_overrides(sys.argv[1:], CONF_DIR)
+            with _hydra_raises():
+                _task()
+        except ConfigError as exc:
+            print_error(exc.one_line())
+            raise SystemExit(exc.exit_code) from None
+        except Exception as exc:
+            error = None if _task_started else explain_hydra_error(exc)
+            if error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print_error(error.one_line())
+            raise SystemExit(error.exit_code) from None
     finally:
         _skip_shutdown_gc()
+
+
+@contextmanager
+def _hydra_raises() -> Iterator[None]:
+    """Let Hydra's compose errors reach :func:`main` instead of being printed by Hydra.
+
+    Hydra prints (and exits 1 on) every exception unless ``HYDRA_FULL_ERROR=1``; with it
+    set, the exception propagates and :func:`main` reports it as one line. A user who set
+    the variable still gets the full traceback.
+    """
+    previous = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = previous
 
 
 def _skip_shutdown_gc() -> None:

@@ -9,14 +9,15 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from eng5_runner.errors import RunnerError
-from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.errors import ConfigError, RunnerError
+from eng5_runner.inputs.inventory import InventoryError, RunnerInventory
 from eng5_runner.output.atomic import write_json_atomic
-from eng5_runner.output.console import err_console, print_error, print_path
+from eng5_runner.output.console import err_console, print_error, print_path, print_warning
+from eng5_runner.output.discard import discard_run_dir
 from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.output.provenance import environment_info, git_sha, run_signature, utc_now
 from eng5_runner.settings.compose import settings_from_cfg
-from eng5_runner.settings.models import RunnerSettings
+from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 
 def run_from_cfg(
@@ -24,11 +25,24 @@ def run_from_cfg(
 ) -> int:
     """Run once; user mistakes become one line on stderr and a non-zero code."""
     paths = RunnerPaths(output_dir).ensure()
+    checking = True  # still checking settings and inputs: nothing worth keeping yet
+    discarded = False
     try:
         settings = settings_from_cfg(cfg)
         write_manifest(paths, settings, overrides)
-        inventory = RunnerInventory.load(settings.dataset, settings.mode)
+        try:
+            inventory = RunnerInventory.load(settings.dataset, settings.mode)
+        except InventoryError as exc:
+            if settings.mode is RunnerMode.PLAN:
+                from eng5_runner.handlers.plan import print_inventory_problems
+
+                print_inventory_problems(exc)
+            raise
         write_manifest(paths, settings, overrides, inventory)
+        if settings.mode is not RunnerMode.PLAN:  # plan lists them with its own warnings
+            for warning in inventory.warnings:
+                print_warning(warning)
+        checking = False
         from eng5_runner.handlers.dispatch import dispatch
 
         code = dispatch(settings, inventory, paths)
@@ -42,7 +56,10 @@ def run_from_cfg(
         )
         raise SystemExit(130) from None
     except RunnerError as exc:
-        record_error(paths, exc)
+        if checking and isinstance(exc, ConfigError) and not multirun:
+            discarded = discard_run_dir(paths.run_dir)
+        if not discarded:
+            record_error(paths, exc)
         if os.environ.get("ENG5_FULL_ERROR") == "1":
             raise
         print_error(exc.one_line())
@@ -50,7 +67,8 @@ def run_from_cfg(
             return exc.exit_code  # the sweep goes on; its summary lists this job
         raise SystemExit(exc.exit_code) from None
     finally:
-        print_path("Output dir", paths.run_dir, style="dim")
+        if not discarded:
+            print_path("Output dir", paths.run_dir, style="dim")
 
 
 def _fail_fast(cfg: DictConfig) -> bool:

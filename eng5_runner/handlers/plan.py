@@ -11,7 +11,7 @@ from rich.table import Table
 from eng5_runner.handlers.steps.cost_estimate import estimate_cost
 from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
 from eng5_runner.handlers.steps.write_outputs import report_context
-from eng5_runner.inputs.inventory import RunnerInventory
+from eng5_runner.inputs.inventory import InventoryError, InventorySurvey, RunnerInventory
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.output.console import console, print_path, print_warning
 from eng5_runner.output.paths import RunnerPaths
@@ -40,7 +40,7 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
         warnings.append("backend.cj_service_url is not set (CJ_SERVICE_URL)")
     if settings.mode is RunnerMode.EXECUTE and not inventory.students:
         warnings.append("execute without student essays")
-    return warnings
+    return [*inventory.warnings, *warnings]
 
 
 def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str, Any]:
@@ -80,10 +80,31 @@ def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str
             "assignment": str(inventory.assignment.path) if inventory.assignment else None,
             "grade_source": inventory.grade_source,
         },
+        "inventory": inventory_data(inventory.survey),
         "comparisons": len(schedule),
         "estimate": estimate.model_dump(),
         "warnings": plan_warnings(settings, inventory),
     }
+
+
+def inventory_data(survey: InventorySurvey) -> dict[str, Any]:
+    """The inventory check as data: every file, skipped files, unmatched rows, duplicates."""
+    return {
+        "grade_sheet": survey.grade_sheet,
+        "files": [
+            {**f.model_dump(mode="json", exclude={"path"}), "file": str(f.path)}
+            for f in survey.files
+        ],
+        "unmatched_grade_rows": [r.model_dump(mode="json") for r in survey.unmatched_grade_rows],
+        "duplicates": [list(pair) for pair in survey.duplicates],
+    }
+
+
+def print_inventory_problems(exc: InventoryError) -> None:
+    """Plan on a dataset with problems: the inventory table, then every problem."""
+    _print_inventory(exc.survey)
+    for problem in exc.problems[1:]:
+        print_warning(problem.one_line())
 
 
 class PlanHandler:
@@ -104,18 +125,41 @@ class PlanHandler:
             targets={},
             ctx=report_context(settings, inventory, paths),
         )
-        _print_plan(plan)
+        _print_plan(plan, inventory.survey)
         print_path("Plan written to", paths.plan)
         return 0
 
 
-def _print_plan(plan: dict[str, Any]) -> None:
-    anchors = Table(title=f"Anchors ({len(plan['dataset']['anchors'])})", title_justify="left")
-    for column in ("label", "grade", "file", "words"):
-        anchors.add_column(column)
-    for row in plan["dataset"]["anchors"]:
-        anchors.add_row(escape(row["label"]), row["grade"], escape(row["file"]), str(row["words"]))
-    console.print(anchors)
+def _print_inventory(survey: InventorySurvey) -> None:
+    table = Table(title=f"Inventory ({len(survey.files)} files)", title_justify="left")
+    for column in ("file", "role", "essay id", "label", "grade", "words", "read as / note"):
+        table.add_column(column, overflow="fold")
+    for f in survey.files:
+        note = f.method if f.status == "ok" else f"{f.status}: {f.note}"
+        table.add_row(
+            escape(f.path.name),
+            f.role,
+            f.essay_id or "",
+            escape(f.label or ""),
+            f.grade or "",
+            "" if f.words is None else str(f.words),
+            escape(note or ""),
+            style=None if f.status == "ok" else ("yellow" if f.status == "skipped" else "red"),
+        )
+    console.print(table)
+    if survey.grade_sheet:
+        console.print(escape(f"Grades file: {survey.grade_sheet}"))
+    for row in survey.unmatched_grade_rows:
+        console.print(
+            escape(f"Unmatched grade row {row.row}: '{row.file_name}' ({row.grade})"),
+            style="yellow",
+        )
+    for first, second in survey.duplicates:
+        console.print(escape(f"Duplicate text: {second} = {first}"), style="red")
+
+
+def _print_plan(plan: dict[str, Any], survey: InventorySurvey) -> None:
+    _print_inventory(survey)
     students = plan["dataset"]["students"]
     console.print(
         escape(f"Students: {len(students)}   Assignment: {plan['dataset']['assignment']}")

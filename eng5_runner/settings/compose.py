@@ -59,11 +59,20 @@ def format_validation_error(exc: ValidationError) -> str:
         if err["type"] == "missing":
             lines.append(f"{loc}: required but not set")
         elif err["type"] == "extra_forbidden":
-            lines.append(f"{loc}: unknown key (check the spelling; see `eng5-runner --cfg job`)")
+            lines.append(f"{loc}: unknown key ({_key_hint(loc)})")
         else:
             shown = _short(given)
             lines.append(f"{loc}={shown}: {err['msg']}")
     return "invalid configuration: " + "; ".join(lines)
+
+
+def _key_hint(loc: str) -> str:
+    from eng5_runner.settings.suggest import unknown_key_error
+
+    error = unknown_key_error(loc)
+    if error is not None and error.hint and error.hint.startswith("did you mean"):
+        return error.hint
+    return "check the spelling; see `eng5-runner --cfg job`"
 
 
 def _short(value: object) -> str:
