@@ -74,3 +74,108 @@ def write_scanned_pdf(path: Path) -> Path:
     """A PDF page with only a filled shape: what a scanner without OCR produces."""
     path.write_bytes(pdf_bytes([[]], font=False))
     return path
+
+
+def write_xlsx(path: Path, rows: list[list[object]], *, sheet: str = "Blad1") -> Path:
+    """An Excel workbook written by openpyxl (first sheet = the grade sheet)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
+    for row in rows:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+def write_ods(path: Path, rows: list[list[str]], *, sheet: str = "Blad1") -> Path:
+    """A LibreOffice Calc spreadsheet written by odfdo."""
+    from odfdo import Document, Row, Table
+
+    document = Document("spreadsheet")
+    body = document.body
+    body.clear()
+    table = Table(sheet)
+    for values in rows:
+        row = Row()
+        row.set_values(values)
+        table.append_row(row)
+    body.append(table)
+    document.save(str(path))
+    return path
+
+
+def write_odt(path: Path, paragraphs: list[str]) -> Path:
+    """A LibreOffice Writer document written by odfdo."""
+    from odfdo import Document, Paragraph
+
+    document = Document("text")
+    body = document.body
+    body.clear()
+    for text in paragraphs:
+        body.append(Paragraph(text))
+    document.save(str(path))
+    return path
+
+
+def write_rtf(path: Path, paragraphs: list[str]) -> Path:
+    """An RTF file as WordPad writes it (cp1252 escapes for å ä ö)."""
+
+    def escape(text: str) -> str:
+        return "".join(ch if ord(ch) < 128 else f"\\'{ord(ch.encode('cp1252')):02x}" for ch in text)
+
+    body = "\n".join(f"\\pard {escape(p)}\\par" for p in paragraphs)
+    path.write_bytes(
+        ("{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Calibri;}}\n" + body + "\n}").encode(
+            "ascii"
+        )
+    )
+    return path
+
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_WPS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_V = "urn:schemas-microsoft-com:vml"
+
+
+def write_docx_layout(path: Path, blocks: list[tuple[str, object]]) -> Path:
+    """A .docx of ("p", text), ("table", [[cell, …], …]) and ("box", (anchor text, box text)).
+
+    A text box is written as Word does: a DrawingML shape plus a VML fallback copy.
+    """
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    for kind, content in blocks:
+        if kind == "p":
+            document.add_paragraph(str(content))
+        elif kind == "table":
+            rows = content
+            assert isinstance(rows, list)
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, values in enumerate(rows):
+                for c, value in enumerate(values):
+                    table.cell(r, c).text = value
+        elif kind == "box":
+            assert isinstance(content, tuple)
+            anchor_text, box_text = content
+            paragraph = document.add_paragraph(anchor_text)
+            inner = f'<w:txbxContent><w:p><w:r><w:t>{box_text}</w:t></w:r></w:p></w:txbxContent>'
+            run = parse_xml(
+                f'<w:r xmlns:w="{_W}" xmlns:mc="{_MC}" xmlns:wps="{_WPS}" xmlns:wp="{_WP}" '
+                f'xmlns:a="{_A}" xmlns:v="{_V}"><mc:AlternateContent>'
+                f'<mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData '
+                f'uri="{_WPS}"><wps:wsp><wps:txbx>{inner}</wps:txbx></wps:wsp></a:graphicData>'
+                f"</a:graphic></wp:anchor></w:drawing></mc:Choice>"
+                f"<mc:Fallback><w:pict><v:shape><v:textbox>{inner}</v:textbox></v:shape>"
+                f"</w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+            )
+            paragraph._p.append(run)
+    document.save(str(path))
+    return path

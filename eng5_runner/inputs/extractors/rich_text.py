@@ -14,4 +14,6 @@ def extract_rtf(path: Path) -> Extracted:
     raw = path.read_bytes().decode("cp1252", errors="replace")
     if not raw.lstrip().startswith("{\\rtf"):
         raise ValueError("not an RTF document (no {\\rtf header)")
-    return Extracted(text=rtf_to_text(raw, errors="replace"), method="rtf (striprtf)")
+    text = rtf_to_text(raw, errors="replace")
+    # Each \par ends a paragraph: separate them by blank lines like the other formats.
+    return Extracted(text=text.replace("\n", "\n\n"), method="rtf (striprtf)")
