@@ -89,7 +89,7 @@ class InventoryError(InputError):
             if len(problems) > 1
             else ""
         )
-        super().__init__(first.message + more, hint=first.hint)
+        super().__init__(first.message, hint=f"{first.hint}{more}" if first.hint else more.strip())
         self.problems = problems
         self.survey = survey
 
