@@ -25,9 +25,7 @@ def match_grade_rows(sheet: GradeSheet, paths: Sequence[Path]) -> GradeMatch:
     lookups: list[dict[str, list[Path]]] = [{}, {}, {}, {}]
     for path in paths:
         name, stem = nfc(path.name), nfc(path.stem)
-        for table, key in zip(
-            lookups, (name, stem, name.casefold(), stem.casefold()), strict=True
-        ):
+        for table, key in zip(lookups, (name, stem, name.casefold(), stem.casefold()), strict=True):
             table.setdefault(key, []).append(path)
     by_path: dict[Path, GradeRow] = {}
     unmatched: list[GradeRow] = []

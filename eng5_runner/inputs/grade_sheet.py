@@ -208,7 +208,9 @@ def _parse_table(
 ) -> tuple[tuple[str, ...], tuple[GradeRow, ...]]:
     header_row, header = _first_row(table)
     if not header_row:
-        raise InputError(f"{where}: the grade sheet is empty", hint="add a header and one row per anchor")
+        raise InputError(
+            f"{where}: the grade sheet is empty", hint="add a header and one row per anchor"
+        )
     columns = _columns(header)
     if columns.file is None or columns.grade is None:
         shown = " | ".join(cell.strip() for cell in header)

@@ -101,7 +101,7 @@ class InventorySurvey(BaseModel):
 
     files: tuple[InventoryFile, ...] = ()
     grade_sheet: str | None = None
-    """How the grades file was read, e.g. ``grades.csv (CSV, semicolon-separated, cp1252, 12 rows)``."""
+    """How the grades file was read: ``g.csv (CSV, semicolon-separated, cp1252, 12 rows)``."""
     unmatched_grade_rows: tuple[GradeRow, ...] = ()
     duplicates: tuple[tuple[str, str], ...] = ()
     """Pairs of files with the same text."""
@@ -164,8 +164,12 @@ class RunnerInventory(BaseModel):
         anchors = tuple(
             essay
             for path in anchor_paths
-            if (essay := _read_essay(path, "anchor", sheet, match, dataset.grade_scale,
-                                     problems, rows)) is not None
+            if (
+                essay := _read_essay(
+                    path, "anchor", sheet, match, dataset.grade_scale, problems, rows
+                )
+            )
+            is not None
         )
         rows.extend(_skipped_rows(anchor_skipped, "anchor"))
         warnings += [w for w in [skipped_warning(anchor_skipped)] if w]
@@ -177,8 +181,12 @@ class RunnerInventory(BaseModel):
             students = tuple(
                 essay
                 for path in student_paths
-                if (essay := _read_essay(path, "student", None, None, dataset.grade_scale,
-                                         problems, rows)) is not None
+                if (
+                    essay := _read_essay(
+                        path, "student", None, None, dataset.grade_scale, problems, rows
+                    )
+                )
+                is not None
             )
             rows.extend(_skipped_rows(student_skipped, "student"))
             warnings += [w for w in [skipped_warning(student_skipped)] if w]
@@ -258,9 +266,7 @@ def _require_dir(path: Path, key: str) -> Path:
 def _skipped_rows(
     skipped: list[SkippedFile], role: Literal["anchor", "student"]
 ) -> list[InventoryFile]:
-    return [
-        InventoryFile(path=s.path, role=role, status="skipped", note=s.reason) for s in skipped
-    ]
+    return [InventoryFile(path=s.path, role=role, status="skipped", note=s.reason) for s in skipped]
 
 
 def _read_essay(

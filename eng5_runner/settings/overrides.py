@@ -69,7 +69,8 @@ def syntax_error(text: str, message: str) -> ConfigError:
     first = message.strip().splitlines()[0] if message.strip() else "syntax error"
     return ConfigError(
         f"cannot read the override '{text}' ({first})",
-        hint=f"""quote a value with special characters: '{key}="{value}"'; see docs/configuration.md#overriding""",
+        hint=f"""quote a value with special characters: '{key}="{value}"' """
+        "(see docs/configuration.md#overriding)",
     )
 
 

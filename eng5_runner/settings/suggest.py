@@ -72,4 +72,6 @@ def unknown_key_error(dotted: str) -> ConfigError | None:
 
 def _listing(names: Sequence[str], limit: int = 14) -> str:
     shown = ", ".join(names[:limit])
-    return shown + (f", … ({len(names)} in all; see eng5-runner --cfg job)" if len(names) > limit else "")
+    return shown + (
+        f", … ({len(names)} in all; see eng5-runner --cfg job)" if len(names) > limit else ""
+    )

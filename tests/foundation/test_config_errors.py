@@ -31,14 +31,24 @@ def _hydra(*overrides: str) -> str:
     "override,line",
     [
         ("judge.temprature=0.1", "judge.temprature: unknown key — did you mean judge.temperature?"),
-        ("+judge.temprature=0.1", "judge.temprature: unknown key — did you mean judge.temperature?"),
+        (
+            "+judge.temprature=0.1",
+            "judge.temprature: unknown key — did you mean judge.temperature?",
+        ),
         ("sed=3", "sed: unknown key — did you mean seed?"),
-        ("judge.simulated.nois=1", "judge.simulated.nois: unknown key — did you mean "
-         "judge.simulated.noise?"),
-        ("report.targets.tau_min=0.5", "report.targets.tau_min: unknown key — did you mean "
-         "report.targets.tau_upstream_min?"),
-        ("dataset.allow_unmatched_grade=true", "dataset.allow_unmatched_grade: unknown key — "
-         "did you mean dataset.allow_unmatched_grades?"),
+        (
+            "judge.simulated.nois=1",
+            "judge.simulated.nois: unknown key — did you mean judge.simulated.noise?",
+        ),
+        (
+            "report.targets.tau_min=0.5",
+            "report.targets.tau_min: unknown key — did you mean report.targets.tau_upstream_min?",
+        ),
+        (
+            "dataset.allow_unmatched_grade=true",
+            "dataset.allow_unmatched_grade: unknown key — "
+            "did you mean dataset.allow_unmatched_grades?",
+        ),
     ],
 )
 def test_key_typos_suggest_the_key(override: str, line: str) -> None:
@@ -50,11 +60,28 @@ def test_unknown_key_without_close_match_lists_the_keys() -> None:
 
 
 def test_valid_overrides_pass_and_modes_are_case_insensitive() -> None:
-    argv = ["-m", "mode=Anchor-Align-Test", "judge=openai", "boundary.pairs=[a:b]",
-            "hydra/launcher=joblib", "hydra.run.dir=x", "mode=Boundary_Test,plan", "--cfg", "job"]
+    argv = [
+        "-m",
+        "mode=Anchor-Align-Test",
+        "judge=openai",
+        "boundary.pairs=[a:b]",
+        "hydra/launcher=joblib",
+        "hydra.run.dir=x",
+        "mode=Boundary_Test,plan",
+        "--cfg",
+        "job",
+    ]
     assert check_overrides(argv, CONF_DIR) == [
-        "-m", "mode=anchor-align-test", "judge=openai", "boundary.pairs=[a:b]",
-        "hydra/launcher=joblib", "hydra.run.dir=x", "mode=boundary-test,plan", "--cfg", "job"]
+        "-m",
+        "mode=anchor-align-test",
+        "judge=openai",
+        "boundary.pairs=[a:b]",
+        "hydra/launcher=joblib",
+        "hydra.run.dir=x",
+        "mode=boundary-test,plan",
+        "--cfg",
+        "job",
+    ]
 
 
 def test_non_ascii_value_gets_the_quoting_that_works() -> None:
@@ -76,16 +103,28 @@ def test_other_syntax_errors_are_one_line() -> None:
 @pytest.mark.parametrize(
     "override,line",
     [
-        ("judge=opnai", "judge=opnai: no such option — did you mean judge=openai? (options: "
-         "anthropic, openai, openai_compatible, simulated)"),
-        ("mode=anchor-align", "mode=anchor-align: no such option — did you mean "
-         "mode=anchor-align-test? (options: anchor-align-test, boundary-test, dry-run, "
-         "execute, plan)"),
-        ("experiment=quickstrt", "experiment=quickstrt: no such option — did you mean "
-         "experiment=quickstart? (options: ci_replay_v1, lower_tail_boundaries_v1, quickstart)"),
-        ("rubric=baseline", "rubric=baseline: no such option — did you mean "
-         "rubric=001_baseline? (options: 001_baseline, 002_analytic_criteria, "
-         "003_language_range_accuracy, 004_boundary_focus)"),
+        (
+            "judge=opnai",
+            "judge=opnai: no such option — did you mean judge=openai? (options: "
+            "anthropic, openai, openai_compatible, simulated)",
+        ),
+        (
+            "mode=anchor-align",
+            "mode=anchor-align: no such option — did you mean "
+            "mode=anchor-align-test? (options: anchor-align-test, boundary-test, dry-run, "
+            "execute, plan)",
+        ),
+        (
+            "experiment=quickstrt",
+            "experiment=quickstrt: no such option — did you mean "
+            "experiment=quickstart? (options: ci_replay_v1, lower_tail_boundaries_v1, quickstart)",
+        ),
+        (
+            "rubric=baseline",
+            "rubric=baseline: no such option — did you mean "
+            "rubric=001_baseline? (options: 001_baseline, 002_analytic_criteria, "
+            "003_language_range_accuracy, 004_boundary_focus)",
+        ),
     ],
 )
 def test_group_option_typos_suggest_the_option(override: str, line: str) -> None:

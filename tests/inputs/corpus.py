@@ -166,7 +166,7 @@ def write_docx_layout(path: Path, blocks: list[tuple[str, object]]) -> Path:
             assert isinstance(content, tuple)
             anchor_text, box_text = content
             paragraph = document.add_paragraph(anchor_text)
-            inner = f'<w:txbxContent><w:p><w:r><w:t>{box_text}</w:t></w:r></w:p></w:txbxContent>'
+            inner = f"<w:txbxContent><w:p><w:r><w:t>{box_text}</w:t></w:r></w:p></w:txbxContent>"
             run = parse_xml(
                 f'<w:r xmlns:w="{_W}" xmlns:mc="{_MC}" xmlns:wps="{_WPS}" xmlns:wp="{_WP}" '
                 f'xmlns:a="{_A}" xmlns:v="{_V}"><mc:AlternateContent>'

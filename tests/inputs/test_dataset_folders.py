@@ -53,13 +53,22 @@ def test_word_and_pdf_essays_with_an_excel_grade_sheet_work_first_time(tmp_path:
     write_rtf(anchors / "Nora.rtf", [_essay_text(4)])
     sheet = write_xlsx(
         tmp_path / "Betyg.xlsx",
-        [["Elev", "Fil", "Betyg"], ["Åsa", "Åsa_Öberg.docx", "B"], ["Pär", "Pär Lind.pdf", "C+"],
-         ["Erik", "Erik.odt", "E-"], ["Nora", "Nora", "A"]],
+        [
+            ["Elev", "Fil", "Betyg"],
+            ["Åsa", "Åsa_Öberg.docx", "B"],
+            ["Pär", "Pär Lind.pdf", "C+"],
+            ["Erik", "Erik.odt", "E-"],
+            ["Nora", "Nora", "A"],
+        ],
     )
     inv = _load(tmp_path, sheet)
     got = {(a.label, a.grade, (a.method or "").split(" ")[0]) for a in inv.anchors}
-    assert got == {("Åsa_Öberg", "B", "docx"), ("Pär Lind", "C+", "pdf"), ("Erik", "E-", "odt"),
-                   ("Nora", "A", "rtf")}
+    assert got == {
+        ("Åsa_Öberg", "B", "docx"),
+        ("Pär Lind", "C+", "pdf"),
+        ("Erik", "E-", "odt"),
+        ("Nora", "A", "rtf"),
+    }
     pdf = next(a for a in inv.anchors if a.label == "Pär Lind")
     assert pdf.text == f"{WORDS} first paragraph.\n\nsecond one."
     assert inv.survey.grade_sheet == "Betyg.xlsx (XLSX, 4 rows)"
@@ -164,14 +173,21 @@ def test_every_problem_is_collected_for_the_plan(tmp_path: Path) -> None:
     survey = info.value.survey
     assert survey.duplicates == ((str(anchors / "one_A.txt"), str(anchors / "two_A.txt")),)
     assert {f.path.name: f.status for f in survey.files} == {
-        "one_A.txt": "ok", "two_A.txt": "ok", "scan_B.pdf": "problem"}
+        "one_A.txt": "ok",
+        "two_A.txt": "ok",
+        "scan_B.pdf": "problem",
+    }
 
 
 def test_docx_tables_and_text_boxes_are_read_in_order(tmp_path: Path) -> None:
     path = write_docx_layout(
         tmp_path / "e.docx",
-        [("p", "Title line."), ("table", [["Name", "Åsa"], ["Essay", "Phones help us learn."]]),
-         ("box", ("Before the box.", "Inside the box.")), ("p", "Last words.")],
+        [
+            ("p", "Title line."),
+            ("table", [["Name", "Åsa"], ["Essay", "Phones help us learn."]]),
+            ("box", ("Before the box.", "Inside the box.")),
+            ("p", "Last words."),
+        ],
     )
     got = extract(path)
     assert got.text == (
@@ -182,10 +198,14 @@ def test_docx_tables_and_text_boxes_are_read_in_order(tmp_path: Path) -> None:
 
 
 def test_pdf_paragraphs_are_rebuilt_from_gaps_and_indents(tmp_path: Path) -> None:
-    paragraphs = [["Phones are useful in school", "because they help us learn."],
-                  ["Teachers disagree with this", "for many reasons, they say."]]
-    expected = ("Phones are useful in school because they help us learn.\n\nTeachers disagree "
-                "with this for many reasons, they say.")
+    paragraphs = [
+        ["Phones are useful in school", "because they help us learn."],
+        ["Teachers disagree with this", "for many reasons, they say."],
+    ]
+    expected = (
+        "Phones are useful in school because they help us learn.\n\nTeachers disagree "
+        "with this for many reasons, they say."
+    )
     spaced = write_pdf_paragraphs(tmp_path / "spaced.pdf", paragraphs)
     indented = write_pdf_paragraphs(tmp_path / "indented.pdf", paragraphs, indent=True)
     assert extract(spaced).text == expected

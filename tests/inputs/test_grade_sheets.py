@@ -41,8 +41,14 @@ def test_tsv_with_bom_and_filename_grade_header(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Filename,Grade", "FILE-NAME,GRADE", "file_name,betyg", "Essay,Grade", "Filnamn,BETYG",
-     "Fíl,Bétyg"],
+    [
+        "Filename,Grade",
+        "FILE-NAME,GRADE",
+        "file_name,betyg",
+        "Essay,Grade",
+        "Filnamn,BETYG",
+        "Fíl,Bétyg",
+    ],
 )
 def test_header_aliases_are_case_and_accent_insensitive(tmp_path: Path, header: str) -> None:
     path = tmp_path / "g.csv"
@@ -56,8 +62,12 @@ def test_xlsx_written_by_openpyxl_with_the_grades_on_the_second_sheet(tmp_path: 
     path = write_xlsx(tmp_path / "g.xlsx", [["Klass 9B betyg"]], sheet="Info")
     book = load_workbook(path)
     ws = book.create_sheet("Betyg")
-    for row in (["Anchor ID", "Fil", "Betyg"], ["ANK_1", "Åsa_Öberg.docx", "C-"], [None, None, None],
-                ["ANK_2", "b.pdf", "A"]):
+    for row in (
+        ["Anchor ID", "Fil", "Betyg"],
+        ["ANK_1", "Åsa_Öberg.docx", "C-"],
+        [None, None, None],
+        ["ANK_2", "b.pdf", "A"],
+    ):
         ws.append(row)
     book.save(path)
     sheet = read_grade_sheet(path)

@@ -80,7 +80,9 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
     gaps = [
         prev.y - line.y
         for prev, line in zip(lines, lines[1:], strict=False)
-        if prev.page == line.page and prev.y is not None and line.y is not None
+        if prev.page == line.page
+        and prev.y is not None
+        and line.y is not None
         and prev.y - line.y > 0
     ]
     usual_gap = sorted(gaps)[len(gaps) // 4] if gaps else None
@@ -102,7 +104,11 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
 def _starts_paragraph(
     prev: _Line, line: _Line, usual_gap: float | None, left: dict[int, float], usual_len: float
 ) -> bool:
-    if line.x is not None and line.page in left and line.x - left[line.page] > INDENT_EM * line.size:
+    if (
+        line.x is not None
+        and line.page in left
+        and line.x - left[line.page] > INDENT_EM * line.size
+    ):
         return True
     if (
         usual_gap is not None
