@@ -14,7 +14,18 @@ def _sample_path(relative: str = "") -> str:
     return str(SAMPLE_DIR / relative) if relative else str(SAMPLE_DIR)
 
 
+def _prompt_name(name: str, file: str | None = None) -> str:
+    """``${eng5.prompt_name:<name>,<file>}`` → the file's stem when a file is set, else name.
+
+    The same rule :func:`~eng5_runner.settings.compose.resolve_prompt` applies, so run
+    directories and reports name a ``system_prompt.file``/``rubric.file`` prompt alike.
+    """
+    return Path(file).stem if file else name
+
+
 def register_resolvers() -> None:
     """Register the project's resolvers; safe to call more than once."""
     if not OmegaConf.has_resolver("eng5.sample"):
         OmegaConf.register_new_resolver("eng5.sample", _sample_path)
+    if not OmegaConf.has_resolver("eng5.prompt_name"):
+        OmegaConf.register_new_resolver("eng5.prompt_name", _prompt_name)

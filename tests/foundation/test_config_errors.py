@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra.errors import HydraException
 
 from eng5_runner.cli import CONF_DIR
 from eng5_runner.errors import ConfigError
+from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.settings.compose import settings_from_cfg
 from eng5_runner.settings.overrides import check_overrides, explain_hydra_error
 from tests.conftest import compose_cfg
@@ -158,3 +161,33 @@ def test_unknown_key_in_an_experiment_file_suggests_the_key() -> None:
 
 def test_not_a_hydra_error_is_left_alone() -> None:
     assert explain_hydra_error(ValueError("a bug")) is None
+
+
+def test_no_pairs_hint_shows_quoting_that_hydra_accepts(sample_inventory: RunnerInventory) -> None:
+    import re
+
+    from eng5_runner.inputs.boundary_pairs import resolve_boundary_pairs
+    from eng5_runner.settings.models import BoundarySettings
+
+    with pytest.raises(ConfigError) as info:
+        resolve_boundary_pairs(BoundarySettings(), sample_inventory)
+    found = re.search(r"'(boundary\.pairs=.*)'", info.value.hint or "")
+    assert found is not None
+    override = found.group(1).replace(
+        "HIGHER:LOWER,HIGHER:LOWER", "ANCHOR_11:ANCHOR_09,ANCHOR_09:ANCHOR_08"
+    )
+    assert check_overrides([override], CONF_DIR) == [override]
+    settings = settings_from_cfg(compose_cfg([override]))
+    assert [(p.higher, p.lower) for p in settings.boundary.pairs] == [
+        ("ANCHOR_11", "ANCHOR_09"),
+        ("ANCHOR_09", "ANCHOR_08"),
+    ]
+
+
+def test_run_dir_names_a_file_prompt_after_the_file_like_the_reports(tmp_path: Path) -> None:
+    prompt = tmp_path / "my_prompt.txt"
+    prompt.write_text("Judge the essays.", encoding="utf-8")
+    cfg = compose_cfg([f"system_prompt.file={prompt}"])
+    assert cfg.run_name == "plan_my_prompt_001_baseline"
+    assert settings_from_cfg(cfg).system_prompt.name == "my_prompt"
+    assert compose_cfg([]).run_name == "plan_001_baseline_001_baseline"
