@@ -51,6 +51,8 @@ def main() -> None:
             with _hydra_raises():
                 _task()
         except ConfigError as exc:
+            if _task_started:  # re-raised by the run for ENG5_FULL_ERROR=1
+                raise
             print_error(exc.one_line())
             raise SystemExit(exc.exit_code) from None
         except Exception as exc:
