@@ -56,7 +56,7 @@ def main() -> None:
             print_error(exc.one_line())
             raise SystemExit(exc.exit_code) from None
         except Exception as exc:
-            error = None if _task_started else explain_hydra_error(exc)
+            error = explain_hydra_error(exc)  # None unless Hydra or OmegaConf raised it
             if error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
             print_error(error.one_line())

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from eng5_runner.errors import ConfigError
 from eng5_runner.inputs.grade_scales import grade_rank, normalise_grade
+from eng5_runner.inputs.grade_sheet import nfc
 from eng5_runner.inputs.inventory import Essay, RunnerInventory
 from eng5_runner.settings.models import BoundarySettings
 
 
 def resolve_anchor(ref: str, inventory: RunnerInventory) -> Essay:
     """The anchor ``ref`` names: its id/label, its file stem, or a grade only it has."""
+    ref = nfc(ref)
     for essay in inventory.anchors:
-        if ref in (essay.label, essay.stem, essay.source.path.name):
+        if ref in (essay.label, essay.stem, nfc(essay.source.path.name)):
             return essay
     by_grade = [e for e in inventory.anchors if e.grade == normalise_grade(ref)]
     if len(by_grade) == 1:
