@@ -103,6 +103,8 @@ def inventory_data(survey: InventorySurvey) -> dict[str, Any]:
 def print_inventory_problems(exc: InventoryError) -> None:
     """Plan on a dataset with problems: the inventory table, then every problem."""
     _print_inventory(exc.survey)
+    for warning in exc.survey.warnings:
+        print_warning(warning)
     for problem in exc.problems[1:]:
         print_warning(problem.one_line())
 

@@ -35,7 +35,8 @@ def resolve_boundary_pairs(
     if not boundary.pairs:
         raise ConfigError(
             "boundary-test needs boundary pairs",
-            hint="""pick a set (boundary=sample) or set 'boundary.pairs="HIGHER:LOWER,HIGHER:LOWER"'""",
+            hint="pick a set (boundary=sample) or set "
+            """'boundary.pairs="HIGHER:LOWER,HIGHER:LOWER"'""",
         )
     resolved: list[tuple[Essay, Essay]] = []
     seen: set[tuple[str, str]] = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
@@ -30,6 +31,8 @@ ID_ALIASES = ("anchor_id", "id", "anchor", "essay_id", "ankare")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t")
+#: The header may follow a few title rows ("Betyg VT24"); it is looked for this far down.
+HEADER_SEARCH_ROWS = 10
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
@@ -104,7 +107,14 @@ def read_grade_sheet(path: Path) -> GradeSheet:
 
 def _read_delimited(path: Path, where: str) -> GradeSheet:
     text, encoding = decode_text(path.read_bytes(), where)
-    delimiter = _pick_delimiter(text)
+    declared = re.match(r"\s*sep=(.)\r?\n", text)  # Excel's "sep=;" first line
+    if declared:
+        text = text[declared.end() :]
+    delimiter = declared.group(1) if declared else _pick_delimiter(text)
+    if delimiter not in DELIMITERS:
+        raise InputError(
+            f"{where}: unsupported separator {delimiter!r}", hint="separate with , ; or tab"
+        )
     table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     header, rows = _parse_table(table, path, where, f"{_DELIMITER_NAMES[delimiter]}-separated")
     return GradeSheet(
@@ -119,11 +129,12 @@ def _read_delimited(path: Path, where: str) -> GradeSheet:
 
 def _pick_delimiter(text: str) -> str:
     """The delimiter under which the header names a file and a grade column; else sniffed."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    for delimiter in DELIMITERS:
-        header = next(csv.reader([first], delimiter=delimiter), [])
-        if _has_columns(header):
-            return delimiter
+    lines = [line for line in text.splitlines() if line.strip()][:HEADER_SEARCH_ROWS]
+    first = lines[0] if lines else ""
+    for line in lines:
+        for delimiter in DELIMITERS:
+            if _has_columns(next(csv.reader([line], delimiter=delimiter), [])):
+                return delimiter
     try:
         return csv.Sniffer().sniff(text[:4096], delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
@@ -148,7 +159,7 @@ def _read_spreadsheet(path: Path, where: str) -> GradeSheet:
         raise InputError(f"{where}: the workbook has no sheets")
     fmt: SheetFormat = "ods" if path.suffix.lower() == ".ods" else "xlsx"
     tables = [(name, [[_cell_text(c) for c in row] for row in rows]) for name, rows in sheets]
-    name, table = next((t for t in tables if _has_columns(_first_row(t[1])[1])), tables[0])
+    name, table = next((t for t in tables if _header_row(t[1])[0]), tables[0])
     header, rows = _parse_table(table, path, where, f"sheet '{name}'")
     return GradeSheet(
         path=path,
@@ -203,10 +214,26 @@ def _first_row(table: list[list[str]]) -> tuple[int, list[str]]:
     return 0, []
 
 
+def _header_row(table: list[list[str]]) -> tuple[int, list[str]]:
+    """The first of the first non-empty rows that names a file and a grade column."""
+    seen = 0
+    for number, row in enumerate(table, start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        if _has_columns(row):
+            return number, row
+        seen += 1
+        if seen >= HEADER_SEARCH_ROWS:
+            break
+    return 0, []
+
+
 def _parse_table(
     table: list[list[str]], path: Path, where: str, read_as: str
 ) -> tuple[tuple[str, ...], tuple[GradeRow, ...]]:
-    header_row, header = _first_row(table)
+    header_row, header = _header_row(table)
+    if not header_row:
+        header_row, header = _first_row(table)
     if not header_row:
         raise InputError(
             f"{where}: the grade sheet is empty", hint="add a header and one row per anchor"

@@ -135,3 +135,15 @@ def test_unsupported_sheet_type(tmp_path: Path) -> None:
     path.write_bytes(b"x")
     with pytest.raises(InputError, match=r"unsupported grade sheet type '.numbers'"):
         read_grade_sheet(path)
+
+
+def test_title_rows_above_the_header_and_excel_sep_line(tmp_path: Path) -> None:
+    titled = write_xlsx(
+        tmp_path / "t.xlsx",
+        [["Betyg VT24, klass 9B"], [], ["Elev", "Filnamn", "Betyg"], ["Åsa", "a.docx", "B"]],
+    )
+    assert _rows(titled) == [(4, "a.docx", None, "B")]
+    sep = tmp_path / "s.csv"
+    sep.write_text("sep=;\nfile;grade\nx.docx;C-\n", encoding="utf-8")
+    assert _rows(sep) == [(2, "x.docx", None, "C-")]
+    assert read_grade_sheet(sep).delimiter == ";"
