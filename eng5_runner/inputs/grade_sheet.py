@@ -71,7 +71,7 @@ class GradeSheet(BaseModel):
             parts.append(self.encoding)
         if self.sheet_name is not None:
             parts.append(f"sheet '{self.sheet_name}'")
-        parts.append(f"{len(self.rows)} rows")
+        parts.append(f"{len(self.rows)} row{'' if len(self.rows) == 1 else 's'}")
         return f"{self.path.name} ({', '.join(parts)})"
 
 

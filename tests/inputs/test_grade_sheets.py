@@ -28,14 +28,15 @@ def test_latin1_csv_is_detected_and_named(tmp_path: Path) -> None:
     path = tmp_path / "grades.csv"
     path.write_bytes("file,grade\nJönsson.txt,B\n".encode("latin-1"))
     sheet = read_grade_sheet(path)
-    assert sheet.encoding == "cp1252" and sheet.rows[0].file_name == "Jönsson.txt"
+    assert sheet.rows[0].file_name == "Jönsson.txt"
+    assert sheet.describe() == "grades.csv (CSV, comma-separated, cp1252, 1 row)"
 
 
 def test_tsv_with_bom_and_filename_grade_header(tmp_path: Path) -> None:
     path = tmp_path / "grades.tsv"
     path.write_text("\ufeffFilename\tGrade\nessay1.pdf\tA\n", encoding="utf-8")
     sheet = read_grade_sheet(path)
-    assert sheet.describe() == "grades.tsv (CSV, tab-separated, utf-8-sig, 1 rows)"
+    assert sheet.describe() == "grades.tsv (CSV, tab-separated, utf-8-sig, 1 row)"
     assert _rows(path) == [(2, "essay1.pdf", None, "A")]
 
 
