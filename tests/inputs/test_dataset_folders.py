@@ -217,3 +217,26 @@ def test_cp1252_text_essay_is_read_and_named(tmp_path: Path) -> None:
     path.write_bytes("Jag tycker att mobiler är bra.".encode("cp1252"))
     got = extract(path)
     assert (got.text, got.method) == ("Jag tycker att mobiler är bra.", "text (cp1252)")
+
+
+def test_one_file_graded_by_two_rows_names_both_rows(tmp_path: Path) -> None:
+    anchors = _folder(tmp_path)
+    write_docx_layout(anchors / "essay1.docx", [("p", _essay_text(1))])
+    sheet = tmp_path / "g.csv"
+    sheet.write_text("file,grade\nessay1,A\nessay1.docx,B\n", encoding="utf-8")
+    assert _problem(tmp_path, sheet) == (
+        f"{sheet}: rows 2 ('essay1') and 3 ('essay1.docx') both grade essay1.docx — keep one "
+        "row per file"
+    )
+
+
+def test_a_stem_matching_two_files_asks_for_the_extension(tmp_path: Path) -> None:
+    anchors = _folder(tmp_path)
+    (anchors / "e.txt").write_text(_essay_text(1), encoding="utf-8")
+    write_docx_layout(anchors / "e.docx", [("p", _essay_text(2))])
+    sheet = tmp_path / "g.csv"
+    sheet.write_text("file,grade\ne,A\n", encoding="utf-8")
+    assert _problem(tmp_path, sheet).startswith(
+        f"{sheet}: row 2 'e' matches 2 files (e.docx, e.txt) — write the file name with its "
+        "extension"
+    )
