@@ -240,3 +240,19 @@ def test_a_stem_matching_two_files_asks_for_the_extension(tmp_path: Path) -> Non
         f"{sheet}: row 2 'e' matches 2 files (e.docx, e.txt) — write the file name with its "
         "extension"
     )
+
+
+def test_pdf_paragraph_across_pages_drops_the_page_numbers(tmp_path: Path) -> None:
+    from tests.inputs.corpus import pdf_bytes
+
+    page1 = [
+        (72.0, 720.0, "Phones are useful in school"),
+        (72.0, 706.0, "because they help"),
+        (300.0, 40.0, "Sida 1 av 2"),
+    ]
+    page2 = [(72.0, 720.0, "us learn new things."), (300.0, 40.0, "2")]
+    path = tmp_path / "two.pdf"
+    path.write_bytes(pdf_bytes([page1, page2]))
+    assert (
+        extract(path).text == "Phones are useful in school because they help us learn new things."
+    )

@@ -3,11 +3,13 @@
 pypdf gives one line per layout line. Lines are joined back into paragraphs; a new
 paragraph starts where the gap to the previous line is clearly larger than the usual line
 gap, where a line is indented (first-line indent), or after a short line that ends a
-sentence. A PDF with no text layer (a scan) is an :class:`InputError` naming the file.
+sentence; page-number lines are dropped. A PDF with no text layer (a scan) is an
+:class:`InputError` naming the file.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,10 @@ PARAGRAPH_GAP = 1.35
 INDENT_EM = 0.8
 #: A line shorter than this share of the usual line ends its paragraph (if it ends a sentence).
 SHORT_LINE = 0.6
+#: A line that is only a page number ("3", "- 3 -", "Page 3 of 5", "Sida 3 av 5") is dropped.
+PAGE_NUMBER = re.compile(
+    r"^(?:-\s*)?(?:(?:page|sida)\s+)?\d{1,4}(?:\s*(?:of|av|/)\s*\d{1,4})?(?:\s*-)?$", re.I
+)
 
 
 @dataclass
@@ -44,7 +50,7 @@ def extract_pdf(path: Path) -> Extracted:
     lines: list[_Line] = []
     for number, page in enumerate(reader.pages):
         lines.extend(_page_lines(page, number))
-    lines = [line for line in lines if line.text]
+    lines = [line for line in lines if line.text and not PAGE_NUMBER.match(line.text)]
     if not lines:
         raise InputError(
             f"{path}: the PDF has no text layer (a scan or an image)",
