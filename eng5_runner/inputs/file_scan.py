@@ -19,6 +19,8 @@ CONVERT_HINTS = {
     ".html": "save the text as .txt or .docx",
     ".htm": "save the text as .txt or .docx",
 }
+_SHEET_HINT = "not an essay; if it holds the grades, set dataset.grades_file=<this file>"
+CONVERT_HINTS.update(dict.fromkeys((".csv", ".tsv", ".xlsx", ".xls", ".ods"), _SHEET_HINT))
 
 
 class SkippedFile(BaseModel):
@@ -33,13 +35,19 @@ class SkippedFile(BaseModel):
 
 
 def scan_essay_dir(
-    directory: Path, supported: Sequence[str]
+    directory: Path, supported: Sequence[str], others: dict[Path, str] | None = None
 ) -> tuple[list[Path], list[SkippedFile]]:
-    """Readable essay files in ``directory`` (sorted by name) and the skipped entries."""
+    """Readable essay files in ``directory`` (sorted by name) and the skipped entries.
+
+    ``others`` maps input files that may sit among the essays (the grades file, the
+    writing task) to what they are; they are skipped quietly.
+    """
     files: list[Path] = []
     skipped: list[SkippedFile] = []
+    known = {_same_file_key(p): what for p, what in (others or {}).items()}
     for path in sorted(directory.iterdir(), key=lambda p: p.name):
-        reason = _skip_reason(path, supported)
+        what = known.get(_same_file_key(path))
+        reason = (what, True) if what is not None else _skip_reason(path, supported)
         if reason is None:
             files.append(path)
         else:
@@ -55,6 +63,13 @@ def skipped_warning(skipped: Sequence[SkippedFile]) -> str | None:
         return None
     items = "; ".join(f"{s.path.name} ({s.reason})" for s in loud)
     return f"{len(loud)} file(s) skipped in {loud[0].path.parent}: {items}"
+
+
+def _same_file_key(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # a symlink loop: compared by its own path
+        return str(path.absolute())
 
 
 def _skip_reason(path: Path, supported: Sequence[str]) -> tuple[str, bool] | None:

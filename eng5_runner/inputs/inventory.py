@@ -157,7 +157,8 @@ class RunnerInventory(BaseModel):
         problems: list[InputError] = []
         rows: list[InventoryFile] = []
         warnings: list[str] = []
-        anchor_paths, anchor_skipped = scan_essay_dir(anchors_dir, SUPPORTED_SUFFIXES)
+        others = _other_inputs(dataset)
+        anchor_paths, anchor_skipped = scan_essay_dir(anchors_dir, SUPPORTED_SUFFIXES, others)
         match = match_grade_rows(sheet, anchor_paths) if sheet is not None else None
         if match is not None:
             problems.extend(match.problems)
@@ -177,7 +178,9 @@ class RunnerInventory(BaseModel):
         students_dir = dataset.students_dir
         if students_dir is not None and (needs_students or students_dir.is_dir()):
             students_dir = _require_dir(students_dir, "dataset.students_dir")
-            student_paths, student_skipped = scan_essay_dir(students_dir, SUPPORTED_SUFFIXES)
+            student_paths, student_skipped = scan_essay_dir(
+                students_dir, SUPPORTED_SUFFIXES, others
+            )
             students = tuple(
                 essay
                 for path in student_paths
@@ -261,6 +264,16 @@ def _require_dir(path: Path, key: str) -> Path:
     if not path.is_dir():
         raise InputError(f"{key}={path}: not a directory", hint=f"set {key}=<existing dir>")
     return path
+
+
+def _other_inputs(dataset: DatasetSettings) -> dict[Path, str]:
+    """Input files that may sit among the essays and are not essays."""
+    others: dict[Path, str] = {}
+    if dataset.grades_file is not None:
+        others[dataset.grades_file] = "the grades file (dataset.grades_file)"
+    if dataset.assignment_file is not None:
+        others[dataset.assignment_file] = "the writing task (dataset.assignment_file)"
+    return others
 
 
 def _skipped_rows(

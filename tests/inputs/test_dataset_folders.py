@@ -256,3 +256,19 @@ def test_pdf_paragraph_across_pages_drops_the_page_numbers(tmp_path: Path) -> No
     assert (
         extract(path).text == "Phones are useful in school because they help us learn new things."
     )
+
+
+def test_grade_sheet_and_task_inside_the_essay_folder_are_not_essays(tmp_path: Path) -> None:
+    anchors = _folder(tmp_path)
+    (anchors / "a.txt").write_text(_essay_text(1), encoding="utf-8")
+    (anchors / "uppgift.md").write_text("Write about phones.", encoding="utf-8")
+    (anchors / "gamla_betyg.xlsx").write_bytes(b"PK")
+    sheet = anchors / "betyg.csv"
+    sheet.write_text("file,grade\na.txt,A\n", encoding="utf-8")
+    inv = _load(tmp_path, sheet, assignment_file=anchors / "uppgift.md")
+    assert [a.label for a in inv.anchors] == ["a"]
+    assert inv.assignment_text == "Write about phones."
+    assert inv.warnings == (
+        f"1 file(s) skipped in {anchors}: gamla_betyg.xlsx (not an essay; if it holds the "
+        "grades, set dataset.grades_file=<this file>)",
+    )
