@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -154,45 +155,19 @@ class RunnerInventory(BaseModel):
         needs_students = mode is RunnerMode.EXECUTE
         anchors_dir = _require_dir(dataset.anchors_dir, "dataset.anchors_dir")
         sheet = read_grade_sheet(dataset.grades_file) if dataset.grades_file else None
-        problems: list[InputError] = []
-        rows: list[InventoryFile] = []
-        warnings: list[str] = []
-        others = _other_inputs(dataset)
-        anchor_paths, anchor_skipped = scan_essay_dir(anchors_dir, SUPPORTED_SUFFIXES, others)
+        found = _Collector(scale=dataset.grade_scale, others=_other_inputs(dataset))
+        problems, warnings = found.problems, found.warnings
+        anchor_paths, anchor_skipped = found.scan(anchors_dir, "anchor")
         match = match_grade_rows(sheet, anchor_paths) if sheet is not None else None
         if match is not None:
             problems.extend(match.problems)
-        anchors = tuple(
-            essay
-            for path in anchor_paths
-            if (
-                essay := _read_essay(
-                    path, "anchor", sheet, match, dataset.grade_scale, problems, rows
-                )
-            )
-            is not None
-        )
-        rows.extend(_skipped_rows(anchor_skipped, "anchor"))
-        warnings += [w for w in [skipped_warning(anchor_skipped)] if w]
+        anchors = found.read(anchor_paths, "anchor", sheet, match)
         students: tuple[Essay, ...] = ()
         students_dir = dataset.students_dir
         if students_dir is not None and (needs_students or students_dir.is_dir()):
             students_dir = _require_dir(students_dir, "dataset.students_dir")
-            student_paths, student_skipped = scan_essay_dir(
-                students_dir, SUPPORTED_SUFFIXES, others
-            )
-            students = tuple(
-                essay
-                for path in student_paths
-                if (
-                    essay := _read_essay(
-                        path, "student", None, None, dataset.grade_scale, problems, rows
-                    )
-                )
-                is not None
-            )
-            rows.extend(_skipped_rows(student_skipped, "student"))
-            warnings += [w for w in [skipped_warning(student_skipped)] if w]
+            student_paths, _ = found.scan(students_dir, "student")
+            students = found.read(student_paths, "student", None, None)
         elif needs_students:
             raise InputError(
                 "dataset.students_dir is not set; execute mode judges student essays",
@@ -207,7 +182,7 @@ class RunnerInventory(BaseModel):
                 problems.append(error)
         duplicates = _check_unique(anchors + students, problems)
         survey = InventorySurvey(
-            files=tuple(rows),
+            files=tuple(found.rows),
             grade_sheet=sheet.describe() if sheet is not None else None,
             unmatched_grade_rows=tuple(unmatched),
             duplicates=duplicates,
@@ -276,41 +251,61 @@ def _other_inputs(dataset: DatasetSettings) -> dict[Path, str]:
     return others
 
 
-def _skipped_rows(
-    skipped: list[SkippedFile], role: Literal["anchor", "student"]
-) -> list[InventoryFile]:
-    return [InventoryFile(path=s.path, role=role, status="skipped", note=s.reason) for s in skipped]
+@dataclass
+class _Collector:
+    """Reads essay directories, recording every file, problem and warning on the way."""
 
+    scale: str
+    others: dict[Path, str]
+    rows: list[InventoryFile] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
-def _read_essay(
-    path: Path,
-    role: Literal["anchor", "student"],
-    sheet: GradeSheet | None,
-    match: GradeMatch | None,
-    scale: str,
-    problems: list[InputError],
-    rows: list[InventoryFile],
-) -> Essay | None:
-    """The essay at ``path``, or None with its problem recorded."""
-    try:
-        essay = _essay(path, role, sheet, match, scale)
-    except InputError as exc:
-        problems.append(exc)
-        rows.append(InventoryFile(path=path, role=role, status="problem", note=exc.one_line()))
-        return None
-    rows.append(
-        InventoryFile(
-            path=path,
-            role=role,
-            status="ok",
-            essay_id=essay.essay_id,
-            label=essay.label,
-            grade=essay.grade,
-            words=essay.word_count,
-            method=essay.method,
-        )
-    )
-    return essay
+    def scan(
+        self, directory: Path, role: Literal["anchor", "student"]
+    ) -> tuple[list[Path], list[SkippedFile]]:
+        """The essay files of ``directory``; skipped entries become rows and a warning."""
+        paths, skipped = scan_essay_dir(directory, SUPPORTED_SUFFIXES, self.others)
+        self.rows += [
+            InventoryFile(path=s.path, role=role, status="skipped", note=s.reason) for s in skipped
+        ]
+        warning = skipped_warning(skipped)
+        if warning:
+            self.warnings.append(warning)
+        return paths, skipped
+
+    def read(
+        self,
+        paths: list[Path],
+        role: Literal["anchor", "student"],
+        sheet: GradeSheet | None,
+        match: GradeMatch | None,
+    ) -> tuple[Essay, ...]:
+        """The essays that could be read; the others are recorded as problems."""
+        essays: list[Essay] = []
+        for path in paths:
+            try:
+                essay = _essay(path, role, sheet, match, self.scale)
+            except InputError as exc:
+                self.problems.append(exc)
+                self.rows.append(
+                    InventoryFile(path=path, role=role, status="problem", note=exc.one_line())
+                )
+                continue
+            essays.append(essay)
+            self.rows.append(
+                InventoryFile(
+                    path=path,
+                    role=role,
+                    status="ok",
+                    essay_id=essay.essay_id,
+                    label=essay.label,
+                    grade=essay.grade,
+                    words=essay.word_count,
+                    method=essay.method,
+                )
+            )
+        return tuple(essays)
 
 
 def _essay(
