@@ -83,13 +83,12 @@ class InventoryFile(BaseModel):
 class InventoryError(InputError):
     """The dataset has input problems; carries everything read so the plan can show it."""
 
-    def __init__(self, problems: list[InputError], survey: InventorySurvey) -> None:
+    def __init__(
+        self, problems: list[InputError], survey: InventorySurvey, *, listed: bool = False
+    ) -> None:
         first = problems[0]
-        more = (
-            f" ({len(problems) - 1} more input problem(s): mode=plan lists them all)"
-            if len(problems) > 1
-            else ""
-        )
+        where = "listed above" if listed else "mode=plan lists them all"
+        more = f" ({len(problems) - 1} more input problem(s): {where})" if len(problems) > 1 else ""
         super().__init__(first.message, hint=f"{first.hint}{more}" if first.hint else more.strip())
         self.problems = problems
         self.survey = survey
@@ -182,14 +181,14 @@ class RunnerInventory(BaseModel):
                 problems.append(error)
         duplicates = _check_unique(anchors + students, problems)
         survey = InventorySurvey(
-            files=tuple(found.rows),
+            files=tuple(sorted(found.rows, key=lambda f: (f.role != "anchor", f.path.name))),
             grade_sheet=sheet.describe() if sheet is not None else None,
             unmatched_grade_rows=tuple(unmatched),
             duplicates=duplicates,
             warnings=tuple(warnings),
         )
         if problems:
-            raise InventoryError(problems, survey)
+            raise InventoryError(problems, survey, listed=mode is RunnerMode.PLAN)
         if needs_students and not students:
             raise InputError(f"dataset.students_dir={students_dir}: no essays found")
         assignment_text = None

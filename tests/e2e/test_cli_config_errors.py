@@ -66,7 +66,7 @@ def test_plan_is_an_inventory_check_of_a_swedish_folder(tmp_path: Path) -> None:
     assert out.stderr.splitlines() == [
         f"error: {anchors / 'Li.txt'}: not in the grades file {grades} — add a row for 'Li.txt' "
         "with its grade, or move the file out of the anchors directory (1 more input "
-        "problem(s): mode=plan lists them all)"
+        "problem(s): listed above)"
     ]
     assert "row 4 'Borta.txt'" in out.stdout
     assert not (tmp_path / "run2").exists()

@@ -169,7 +169,10 @@ def test_every_problem_is_collected_for_the_plan(tmp_path: Path) -> None:
     with pytest.raises(InventoryError) as info:
         _load(tmp_path, None)
     assert len(info.value.problems) == 2
-    assert "1 more input problem(s): mode=plan lists them all" in info.value.one_line()
+    assert "1 more input problem(s): listed above" in info.value.one_line()  # plan shows them
+    with pytest.raises(InventoryError) as judging:
+        RunnerInventory.load(DatasetSettings(anchors_dir=anchors), RunnerMode.ANCHOR_ALIGN_TEST)
+    assert "1 more input problem(s): mode=plan lists them all" in judging.value.one_line()
     survey = info.value.survey
     assert survey.duplicates == ((str(anchors / "one_A.txt"), str(anchors / "two_A.txt")),)
     assert {f.path.name: f.status for f in survey.files} == {
