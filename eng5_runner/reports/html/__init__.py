@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eng5_runner import __version__
 from eng5_runner.output.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from eng5_runner.reports.sweep import SweepSummary
 
 RUN_HTML = "report.html"
 SWEEP_HTML = "sweep_summary.html"
@@ -23,8 +26,10 @@ __all__ = [
     "SWEEP_HTML",
     "load_json",
     "render_run_html",
+    "render_sweep_html",
     "write_run_html",
     "write_run_html_from_dir",
+    "write_sweep_html",
 ]
 
 
@@ -105,3 +110,27 @@ def write_run_html_from_dir(run_dir: Path) -> Path | None:
         error=load_json(run_dir / "error.json"),
     )
     return write_text_atomic(run_dir / RUN_HTML, html)
+
+
+def render_sweep_html(summary: SweepSummary, gate: str = "none") -> str:
+    """The sweep page: leaderboard, filters, links, compare-two-variants."""
+    from eng5_runner.reports.html.render import render
+    from eng5_runner.reports.html.sweep_view import build_sweep_view
+    from eng5_runner.reports.sweep import metric_columns
+
+    rows = [{**row.model_dump(mode="json"), "variant": row.variant} for row in summary.rows]
+    view = build_sweep_view(
+        summary.sweep_dir,
+        rows,
+        sort_by=summary.sort_by,
+        gate=gate,
+        gate_passed=summary.gate_passed(gate) if gate in ("any", "all") else None,  # type: ignore[arg-type]
+        columns=metric_columns(summary.rows),
+    )
+    return render("sweep.html.j2", v=view, runner_version=__version__)
+
+
+def write_sweep_html(summary: SweepSummary, gate: str = "none") -> Path:
+    """Write ``sweep_summary.html`` into the sweep dir atomically; returns its path."""
+    path = summary.sweep_dir / SWEEP_HTML
+    return write_text_atomic(path, render_sweep_html(summary, gate))

@@ -244,7 +244,9 @@ def heatmap(
                 )
             )
     rows = [(top + i * cell + cell / 2, text, colour) for i, (_, text, colour) in enumerate(labels)]
-    cols = [(left + j * cell + cell / 2, text, colour) for j, (_, text, colour) in enumerate(labels)]
+    cols = [
+        (left + j * cell + cell / 2, text, colour) for j, (_, text, colour) in enumerate(labels)
+    ]
     diagonal = [(left + i * cell, top + i * cell) for i in range(n)]
     return Heatmap(n, cell, left, top, rows, cols, cells, diagonal, peak, aggregated)
 

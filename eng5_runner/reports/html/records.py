@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -60,7 +61,8 @@ def clip(text: str | None, limit: int) -> str | None:
     return text[:limit].rstrip() + f" … [cut: {len(text) - limit:,} more characters]"
 
 
-class FailureGroup(NamedTuple):
+@dataclass(frozen=True)
+class FailureGroup:
     reason: str
     count: int
     items: tuple[tuple[str, str, str, int], ...]

@@ -215,7 +215,9 @@ def _verdict(passed: object, value: float | None, status: str) -> str:
     return "fail"
 
 
-def _target_tiles(artefact: Mapping[str, Any], summary: Mapping[str, Any], status: str) -> list[Tile]:
+def _target_tiles(
+    artefact: Mapping[str, Any], summary: Mapping[str, Any], status: str
+) -> list[Tile]:
     tiles = []
     passed_by_name = summary.get("targets") or {}
     for check in artefact.get("targets") or []:
@@ -318,20 +320,27 @@ def _provenance(artefact: Mapping[str, Any], summary: Mapping[str, Any]) -> list
         ("Git SHA", meta.get("git_sha")),
         ("Backend", meta.get("backend")),
         ("Batch UUID", meta.get("batch_uuid")),
-        ("Judge", f"{judge.get('provider', summary.get('judge_provider'))} / "
-         f"{judge.get('model', summary.get('judge_model'))}"),
+        (
+            "Judge",
+            f"{judge.get('provider', summary.get('judge_provider'))} / "
+            f"{judge.get('model', summary.get('judge_model'))}",
+        ),
         ("Models observed", ", ".join(judge.get("models_observed") or []) or None),
         ("Generation parameters", _compact(judge.get("generation_params"))),
         ("Simulated judge", "yes" if meta.get("simulated", summary.get("simulated")) else "no"),
         ("Dataset", meta.get("dataset")),
         ("Grade scale", meta.get("grade_scale")),
-        ("Comparisons (succeeded / failed / cached)",
-         f"{observed.get('succeeded', summary.get('comparisons'))} / "
-         f"{observed.get('failed', summary.get('failures'))} / {observed.get('cached', '—')}"),
+        (
+            "Comparisons (succeeded / failed / cached)",
+            f"{observed.get('succeeded', summary.get('comparisons'))} / "
+            f"{observed.get('failed', summary.get('failures'))} / {observed.get('cached', '—')}",
+        ),
         ("Tokens", f"{summary.get('tokens', 0):,}"),
-        ("Cost (USD, of which spent by this run)",
-         f"${_num(summary.get('cost_usd')) or 0.0:.4f} "
-         f"(${_num(summary.get('new_cost_usd')) or 0.0:.4f})"),
+        (
+            "Cost (USD, of which spent by this run)",
+            f"${_num(summary.get('cost_usd')) or 0.0:.4f} "
+            f"(${_num(summary.get('new_cost_usd')) or 0.0:.4f})",
+        ),
         ("Artefact schema", artefact.get("schema_version")),
         ("Artefact checksum", (artefact.get("validation") or {}).get("artefact_checksum")),
     ]
@@ -348,9 +357,7 @@ def _compact(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _baseline(
-    artefact: Mapping[str, Any], summary: Mapping[str, Any]
-) -> BaselineView | None:
+def _baseline(artefact: Mapping[str, Any], summary: Mapping[str, Any]) -> BaselineView | None:
     verdict = summary.get("baseline")
     old = (artefact.get("extra") or {}).get("baseline")
     if not isinstance(verdict, Mapping) and not isinstance(old, Mapping):
@@ -375,8 +382,8 @@ def _baseline(
         signature=old.get("baseline_signature"),
         verdict=verdict,
         deltas=deltas,
-        regressions=[tuple(p) for p in old.get("regressions") or []],  # type: ignore[misc]
-        improvements=[tuple(p) for p in old.get("improvements") or []],  # type: ignore[misc]
+        regressions=[(str(p[0]), str(p[1])) for p in old.get("regressions") or []],
+        improvements=[(str(p[0]), str(p[1])) for p in old.get("improvements") or []],
         shared_anchors=old.get("shared_anchors"),
     )
 
@@ -428,9 +435,7 @@ def _judgement_json(record: Record) -> dict[str, Any]:
 # --------------------------------------------------------------------- alignment
 
 
-def _anchors(
-    artefact: Mapping[str, Any], scale: str, inverted_ids: set[str]
-) -> list[Anchor]:
+def _anchors(artefact: Mapping[str, Any], scale: str, inverted_ids: set[str]) -> list[Anchor]:
     analysis = artefact.get("analysis") or {}
     rows = analysis.get("anchors")
     if not rows:  # older or leaner artefacts: the BT summary has the same numbers
@@ -443,7 +448,10 @@ def _anchors(
             }
             for r in artefact.get("bt_summary") or []
         ]
-    files = {e.get("essay_id"): e.get("file_name") for e in (artefact.get("inputs") or {}).get("anchors") or []}
+    files = {
+        e.get("essay_id"): e.get("file_name")
+        for e in (artefact.get("inputs") or {}).get("anchors") or []
+    }
     out = []
     for r in rows:
         grade = str(r.get("grade") or "")
@@ -470,7 +478,9 @@ def _anchors(
                 wins=wins,
                 losses=losses,
                 comparisons=games,
-                win_rate=_num(r.get("win_rate")) if "win_rate" in r else (wins / games if games else None),
+                win_rate=_num(r.get("win_rate"))
+                if "win_rate" in r
+                else (wins / games if games else None),
                 source_file=str(r.get("source_file") or files.get(eid) or ""),
                 flag=r.get("bt_flag"),
                 inverted=eid in inverted_ids,
@@ -480,9 +490,7 @@ def _anchors(
     return out
 
 
-def _inversions(
-    anchors: Sequence[Anchor], pairs: Mapping[str, list[Record]]
-) -> list[Inversion]:
+def _inversions(anchors: Sequence[Anchor], pairs: Mapping[str, list[Record]]) -> list[Inversion]:
     found = []
     for i, x in enumerate(anchors):
         for y in anchors[i + 1 :]:
@@ -513,7 +521,9 @@ def _inversions(
     return found
 
 
-def _alignment_heatmap(anchors: Sequence[Anchor], records: Sequence[Record], scale: str) -> charts.Heatmap | None:
+def _alignment_heatmap(
+    anchors: Sequence[Anchor], records: Sequence[Record], scale: str
+) -> charts.Heatmap | None:
     if len(anchors) < 2:
         return None
     if len(anchors) <= HEATMAP_MAX:
@@ -565,7 +575,9 @@ def _alignment(
     anchors = _anchors(artefact, scale, inverted_ids)
     by_id = {a.essay_id: a for a in anchors}
     inversions = [
-        Inversion(**{**v.__dict__, "higher": by_id[v.higher.essay_id], "lower": by_id[v.lower.essay_id]})
+        Inversion(
+            **{**v.__dict__, "higher": by_id[v.higher.essay_id], "lower": by_id[v.lower.essay_id]}
+        )
         for v in inversions
     ]
     entries = [
@@ -612,7 +624,9 @@ def _alignment(
     return view, tiles, headline, tone
 
 
-def _alignment_tiles(metrics: Mapping[str, Any], analysis: Mapping[str, Any], status: str) -> list[Tile]:
+def _alignment_tiles(
+    metrics: Mapping[str, Any], analysis: Mapping[str, Any], status: str
+) -> list[Tile]:
     tau = _num(metrics.get("tau_b"))
     tau_ci = _pair(metrics.get("tau_b_ci95"))
     ceiling = _num(metrics.get("tau_b_ceiling"))
@@ -672,7 +686,9 @@ def _alignment_tiles(metrics: Mapping[str, Any], analysis: Mapping[str, Any], st
             label="Won by the essay in slot A",
             value=md.fmt_pct(slot, 1),
             raw=slot,
-            interval=_interval_text((low, high) if low is not None and high is not None else None, pct=True),
+            interval=_interval_text(
+                (low, high) if low is not None and high is not None else None, pct=True
+            ),
             method="Wilson 95%",
             note=f"binomial p = {md.fmt_p(_num(metrics.get('slot_a_p')))} vs 50%",
         )
@@ -696,7 +712,8 @@ def _alignment_headline(
         worst = inversions[0]
         parts.append(
             f"{len(inversions)} inverted pair(s), worst {worst.lower.label} ({worst.lower.grade}) "
-            f"over {worst.higher.label} ({worst.higher.grade}) {worst.lower_wins}–{worst.higher_wins}"
+            f"over {worst.higher.label} ({worst.higher.grade}) "
+            f"{worst.lower_wins}–{worst.higher_wins}"
         )
     else:
         parts.append("no inverted pair")
@@ -708,9 +725,17 @@ def _alignment_headline(
         ci = _pair(base.get("delta_tau_b_ci95"))
         sentence += (
             f" Against the baseline: {base['verdict']}"
-            + (f" (Δτ-b = {_signed(_num(base.get('delta_tau_b')))}" if base.get("delta_tau_b") is not None else "")
+            + (
+                f" (Δτ-b = {_signed(_num(base.get('delta_tau_b')))}"
+                if base.get("delta_tau_b") is not None
+                else ""
+            )
             + (f" [{_signed(ci[0])}, {_signed(ci[1])}]" if ci else "")
-            + (f", McNemar p = {md.fmt_p(_num(base.get('mcnemar_p')))}" if base.get("mcnemar_p") is not None else "")
+            + (
+                f", McNemar p = {md.fmt_p(_num(base.get('mcnemar_p')))}"
+                if base.get("mcnemar_p") is not None
+                else ""
+            )
             + (")" if base.get("delta_tau_b") is not None else "")
             + "."
         )
@@ -769,14 +794,19 @@ def _boundary(
             )
         )
     target = next(
-        (_num(c.get("threshold")) for c in artefact.get("targets") or [] if c.get("name") == "pooled_win_rate"),
+        (
+            _num(c.get("threshold"))
+            for c in artefact.get("targets") or []
+            if c.get("name") == "pooled_win_rate"
+        ),
         None,
     )
 
     def prop_row(name: str, prop: Mapping[str, Any], pooled_row: bool) -> tuple[Any, ...]:
         rate, low, high = _num(prop.get("rate")), _num(prop.get("low")), _num(prop.get("high"))
         text = f"{prop.get('k', 0)}/{prop.get('n', 0)}"
-        tip = f"{name}: {md.fmt_pct(rate, 1)} {md.fmt_interval(low, high, pct=True, digits=1)} ({text})"
+        ci = md.fmt_interval(low, high, pct=True, digits=1)
+        tip = f"{name}: {md.fmt_pct(rate, 1)} {ci} ({text})"
         return (name, rate, low, high, text, pooled_row, tip)
 
     names = [(bp.name + f" ({bp.grades})", bp.stats) for bp in pairs] + [("pooled", pooled)]
@@ -880,13 +910,22 @@ def _placement(
     placement = (artefact.get("extra") or {}).get("placement") or {}
     students = [s for s in placement.get("students") or [] if isinstance(s, Mapping)]
     anchors = [
-        (str(a[0]), grade_colour(str(a[1]), scale), float(a[2]), f"{a[0]} · grade {a[1]} · θ = {float(a[2]):.2f}")
+        (
+            str(a[0]),
+            grade_colour(str(a[1]), scale),
+            float(a[2]),
+            f"{a[0]} · grade {a[1]} · θ = {float(a[2]):.2f}",
+        )
         for a in placement.get("anchors_on_scale") or []
         if isinstance(a, list | tuple) and len(a) == 3 and _num(a[2]) is not None
     ]
     dots = [
-        (str(s.get("label")), float(s["theta"]), f"{s.get('label')} · θ = {float(s['theta']):.2f} · "
-         f"indicative {s.get('indicative_grade') or '—'}")
+        (
+            str(s.get("label")),
+            float(s["theta"]),
+            f"{s.get('label')} · θ = {float(s['theta']):.2f} · "
+            f"indicative {s.get('indicative_grade') or '—'}",
+        )
         for s in students
         if _num(s.get("theta")) is not None
     ]
@@ -908,7 +947,12 @@ def _placement(
         f"{n} student essay(s) placed on the anchors' scale. The indicative grade is the "
         "nearest anchor's: a reading aid, not a calibrated projection."
     )
-    return PlacementView(students, strip), tiles, headline, "warn" if status != "complete" else "neutral"
+    return (
+        PlacementView(students, strip),
+        tiles,
+        headline,
+        "warn" if status != "complete" else "neutral",
+    )
 
 
 # --------------------------------------------------------------------- entry
@@ -935,7 +979,9 @@ def build_run_view(
     view_alignment = view_boundary = view_placement = None
     legend: list[tuple[str, str]] = []
     if kind == "anchor_alignment":
-        view_alignment, tiles, headline, tone = _alignment(artefact, summary, records, status, scale)
+        view_alignment, tiles, headline, tone = _alignment(
+            artefact, summary, records, status, scale
+        )
         legend = view_alignment.scale.legend if view_alignment.scale else []
         page_kind = "alignment"
     elif kind == "boundary":
@@ -952,7 +998,8 @@ def build_run_view(
         str(x)
         for x in (
             mode,
-            f"prompt {(prompts.get('system_prompt') or {}).get('name', summary.get('system_prompt'))}",
+            "prompt "
+            + str((prompts.get("system_prompt") or {}).get("name", summary.get("system_prompt"))),
             f"rubric {(prompts.get('rubric') or {}).get('name', summary.get('rubric'))}",
             f"judge {judge.get('provider', summary.get('judge_provider'))}/"
             f"{judge.get('model', summary.get('judge_model'))}",
@@ -963,9 +1010,7 @@ def build_run_view(
     include_pairs = page_kind in ("alignment", "boundary")
     data = {
         "essays": essays if include_pairs else {},
-        "pairs": {
-            k: [_judgement_json(r) for r in rs] for k, rs in by_pair(records).items()
-        }
+        "pairs": {k: [_judgement_json(r) for r in rs] for k, rs in by_pair(records).items()}
         if include_pairs
         else {},
     }
