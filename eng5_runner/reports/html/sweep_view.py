@@ -116,10 +116,12 @@ def _oriented_pairs(artefact: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
 
 
 def _job_data(
-    row: Mapping[str, Any], summary: Mapping[str, Any], artefact: Mapping[str, Any]
+    row: Mapping[str, Any],
+    summary: Mapping[str, Any],
+    artefact: Mapping[str, Any],
+    oriented: Mapping[str, tuple[str, str]],
 ) -> tuple[dict[str, Any], dict[str, list[list[Any]]], dict[str, str]]:
     """Compact per-job data, the judgements of each expert-ordered pair, essay labels."""
-    oriented = _oriented_pairs(artefact)
     records = artefact.get("comparisons") or []
     grouped = by_pair(records)
     counts: dict[str, list[int]] = {}
@@ -179,11 +181,14 @@ def build_sweep_view(
     labels: dict[str, str] = {}
     texts: dict[str, dict[str, str]] = {kind: {} for kind, _ in PROMPT_KINDS}
     leader: list[LeaderRow] = []
+    orient: dict[str, list[str]] = {}
     for rank, row in enumerate(rows, start=1):
         job_dir = sweep_dir / str(row.get("job"))
         summary = load_json(job_dir / "summary.json") or {}
         artefact = load_json(job_dir / "artefact.json") or {}
-        job, judgements, names = _job_data(row, summary, artefact)
+        oriented = _oriented_pairs(artefact)
+        orient.update({k: list(v) for k, v in oriented.items()})
+        job, judgements, names = _job_data(row, summary, artefact, oriented)
         jobs.append(job)
         labels.update(names)
         for key, items in judgements.items():
@@ -246,6 +251,7 @@ def build_sweep_view(
         "just": just,
         "labels": labels,
         "diffs": diffs,
+        "orient": {k: v for k, v in orient.items() if k in just},
         "default_a": reference,
         "default_b": best,
     }

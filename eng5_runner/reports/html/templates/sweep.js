@@ -54,10 +54,10 @@ function renderCompare() {
   document.getElementById("flip-count").textContent = `(${flips.length})`;
   const out = document.getElementById("compare-flips");
   out.replaceChildren(...flips.map(([k, va, vb]) => {
-    const [x, y] = k.split("|");
+    const [x, y] = SWEEP.orient[k] || k.split("|");
     const just = SWEEP.just[k] || {};
     return el("div", { class: "flip-item", "data-pair": k },
-      el("div", {}, el("strong", {}, `${label(x)} vs ${label(y)}`), ": ",
+      el("div", {}, el("strong", {}, `${label(x)} above ${label(y)}?`), " ",
         el("span", { class: va === "right" ? "ok" : "bad" }, va), " in A → ",
         el("span", { class: vb === "right" ? "ok" : "bad" }, vb), " in B",
         el("span", { class: "muted small" }, `  (A ${a.pairs[k].join("–")}, B ${b.pairs[k].join("–")}; higher grade first)`)),
