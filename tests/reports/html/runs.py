@@ -26,7 +26,20 @@ XSS = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned =
 def long_essay(label: str, grade: str, words: int) -> Essay:
     base = essay(label, grade)
     rng = random.Random(label)
-    vocabulary = "the essay argues school pupils should read more books because it helps".split()
+    vocabulary = [
+        "the",
+        "essay",
+        "argues",
+        "school",
+        "pupils",
+        "should",
+        "read",
+        "more",
+        "books",
+        "because",
+        "it",
+        "helps",
+    ]
     text = f"{label} ({grade}). " + " ".join(rng.choice(vocabulary) for _ in range(words))
     return base.model_copy(update={"text": text})
 
