@@ -989,6 +989,10 @@ def build_run_view(
         page_kind = "boundary"
     elif (artefact.get("extra") or {}).get("placement") is not None:
         view_placement, tiles, headline, tone = _placement(artefact, summary, status, scale)
+        present = {
+            str(a[1]) for a in (artefact["extra"]["placement"].get("anchors_on_scale") or [])
+        }
+        legend = [(g, c) for g, c in grade_palette(scale).items() if g in present]
         page_kind = "placement"
     else:
         tiles, headline, tone, page_kind = [], "No analysis in this run.", "neutral", "other"
