@@ -202,3 +202,26 @@ def test_boundary_report_in_the_browser(browser: Any, tmp_path: Path) -> None:
     assert all(url.startswith(LOCAL_SCHEMES) for url in requested_urls(browser))
     assert console_errors(browser) == []
     save_artefact(browser, "boundary.png", tmp_path)
+
+
+def test_bt_scale_is_interactive(browser: Any, alignment_run: Any) -> None:
+    run_dir, _ = alignment_run
+    open_page(browser, (run_dir / "report.html").as_uri())
+    rows = browser.find_elements("css selector", "#bt-scale .bt-row")
+    inverted = [r for r in rows if "inverted" in r.get_attribute("class")]
+    assert len(inverted) == len({i for pair in FLIPS for i in pair})
+    assert all(
+        "θ =" in r.find_element("tag name", "title").get_attribute("textContent") for r in rows
+    )
+    essay = inverted[0].get_attribute("data-essay")
+    click = "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+    browser.execute_script(click, inverted[0])
+    selected = browser.find_elements("css selector", "#anchor-table tr.selected")
+    assert [r.get_attribute("data-essay") for r in selected] == [essay]
+    lit = browser.find_elements("css selector", "#bt-scale .inv-link.hl")
+    assert lit and all(essay in link.get_attribute("data-pair") for link in lit)
+    legend = browser.find_element("css selector", ".legend button[data-grade='A']")
+    legend.click()
+    dimmed = [r for r in rows if "dim" in r.get_attribute("class")]
+    assert dimmed and all(r.get_attribute("data-grade") != "A" for r in dimmed)
+    assert console_errors(browser) == []
