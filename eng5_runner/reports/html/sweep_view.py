@@ -71,6 +71,8 @@ class SweepView:
     data: dict[str, Any]
     has_paired: bool = False
     """Some row carries Δ vs the reference, a p-value or a verdict."""
+    pick: str = ""
+    tone: str = "neutral"
 
 
 def _num(value: object) -> float | None:
@@ -196,7 +198,11 @@ def build_sweep_view(
         for kind, p in prompts_of(artefact).items():
             if kind in texts and p.get("sha256"):
                 texts[kind][str(p["sha256"])] = str(p.get("text") or "")
-        extra = {**(summary.get("baseline") or {}), **{k: row[k] for k in COMPARE_KEYS if k in row}}
+        extra: dict[str, Any] = dict(summary.get("baseline") or {})
+        for nest in ("baseline", "reference", "comparison", "vs_reference"):
+            if isinstance(row.get(nest), Mapping):
+                extra.update(row[nest])
+        extra.update({k: row[k] for k in COMPARE_KEYS if k in row})
         metrics = {**(row.get("metrics") or {}), **(summary.get("metrics") or {})}
         value = _num(metrics.get(sort_by))
         interval = _ci(metrics.get(f"{sort_by}_ci95"))
@@ -255,7 +261,10 @@ def build_sweep_view(
         "default_a": reference,
         "default_b": best,
     }
+    pick, tone = _pick(leader, sort_by)
     return SweepView(
+        pick=pick,
+        tone=tone,
         title=sweep_dir.name,
         sort_by=sort_by,
         gate=gate,
@@ -281,3 +290,22 @@ def _cell(name: str, value: object) -> str:
 def _job_order(name: str) -> tuple[int, str]:
     """Hydra numbers jobs 0, 1, …: the lowest is the reference by default."""
     return (int(name), "") if name.isdigit() else (1 << 30, name)
+
+
+def _pick(rows: Sequence[LeaderRow], sort_by: str) -> tuple[str, str]:
+    """One sentence: which variant to pick, and how sure that is."""
+    ok = [r for r in rows if r.status in ("success", "complete") and r.value is not None]
+    if not ok:
+        return "No job finished with a result: nothing to pick.", "bad"
+    meeting = [r for r in ok if r.targets_met]
+    best = meeting[0] if meeting else ok[0]
+    text = f"Best by {sort_by}: {best.variant} ({best.value_text}" + (
+        f" {best.interval})" if best.interval else ")"
+    )
+    text += ", meeting every target." if meeting else "; no variant meets every target."
+    close = [r.variant for r in ok if r.best_like and r is not best]
+    if close:
+        text += " Indistinguishable from it: " + ", ".join(close) + "."
+    elif not any(r.verdict for r in rows):
+        text += " No paired test in these summaries: small gaps may be noise."
+    return text, "good" if meeting else "warn"

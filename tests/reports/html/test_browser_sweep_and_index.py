@@ -74,6 +74,8 @@ def test_sweep_page_filters_sorts_links_and_compares(
         tau = by_job[job]["metrics"].get("tau_b")
         cell = row.find_element("css selector", "td[data-metric='tau_b']")
         assert cell.text == ("—" if tau is None else f"{tau:.3f}")
+    pick = browser.find_element("id", "pick").text
+    assert pick.startswith("Best by tau_b: system_prompt=")
     assert "indistinguishable" in rows[[r.get_attribute("data-job") for r in rows].index("1")].text
     # links into each job's report
     links = browser.find_elements("css selector", "#leaderboard-table a")
