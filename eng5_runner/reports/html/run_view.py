@@ -29,6 +29,16 @@ from eng5_runner.reports.html.records import (
 from eng5_runner.reports.palette import grade_colour, grade_palette
 
 FAILED_STATUSES = {"failed", "error"}
+#: Metrics that count things (shown without decimals).
+COUNT_METRICS = {
+    "direct_inversions",
+    "majority_inversions",
+    "zero_win_anchors",
+    "zero_win_excl_bottom",
+    "ab_regression",
+    "baseline_regressions",
+    "students",
+}
 #: ``summary.baseline`` fields (METRICS.md "Uncertainty and comparing variants").
 BASELINE_KEYS = (
     "run_dir",
@@ -369,12 +379,14 @@ def _baseline(artefact: Mapping[str, Any], summary: Mapping[str, Any]) -> Baseli
     for d in old.get("deltas") or []:
         before, now = _num(d.get("baseline")), _num(d.get("current"))
         delta = None if before is None or now is None else now - before
+        name = str(d.get("name"))
+        count = name in COUNT_METRICS
         deltas.append(
             (
-                str(d.get("name")),
-                md.fmt_num(before),
-                md.fmt_num(now),
-                "—" if delta is None else f"{delta:+.3f}",
+                name,
+                md.fmt_int(before) if count else md.fmt_num(before),
+                md.fmt_int(now) if count else md.fmt_num(now),
+                "—" if delta is None else (f"{delta:+.0f}" if count else f"{delta:+.3f}"),
             )
         )
     return BaselineView(
