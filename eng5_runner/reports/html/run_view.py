@@ -237,9 +237,10 @@ def _target_tiles(
         metrics = summary.get("metrics") or {}
         value = _num(metrics.get(name, check.get("value")))
         integer = bool(check.get("integer"))
-        text = md.fmt_int(value) if integer else _fmt_metric(name, value)
         threshold = _num(check.get("threshold"))
-        limit = md.fmt_int(threshold) if integer else md.fmt_num(threshold)
+        digits = _digits_apart(value, threshold)
+        text = md.fmt_int(value) if integer else _fmt_metric(name, value, digits)
+        limit = md.fmt_int(threshold) if integer else md.fmt_num(threshold, digits)
         tiles.append(
             Tile(
                 key=name,
@@ -265,10 +266,19 @@ def _with_targets(tiles: list[Tile], targets: list[Tile]) -> list[Tile]:
     return out
 
 
-def _fmt_metric(name: str, value: float | None) -> str:
-    if name.endswith("_p"):
+def _digits_apart(value: float | None, threshold: float | None, digits: int = 3) -> int:
+    """Enough decimals that a value and its target never look equal unless they are."""
+    if value is None or threshold is None or value == threshold:
+        return digits
+    while digits < 10 and round(value, digits) == round(threshold, digits):
+        digits += 1
+    return digits
+
+
+def _fmt_metric(name: str, value: float | None, digits: int = 3) -> str:
+    if name.endswith("_p") and (value is None or value < 0.001):
         return md.fmt_p(value)
-    return md.fmt_num(value)
+    return md.fmt_num(value, digits)
 
 
 def _interval_text(ci: tuple[float, float] | None, pct: bool = False) -> str | None:

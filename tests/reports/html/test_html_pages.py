@@ -134,3 +134,15 @@ def test_nice_ticks_and_diff_lines() -> None:
     assert ("add", "+c") in diff_lines("a\nb", "a\nc") and ("del", "-b") in diff_lines(
         "a\nb", "a\nc"
     )
+
+
+def test_a_value_near_its_target_never_looks_equal(tmp_path: Path) -> None:
+    from tests.reports.html.runs import write_boundary_run
+
+    write_boundary_run(tmp_path)
+    artefact, summary = _load(tmp_path)
+    summary["metrics"]["pooled_bias_p"] = 0.0498
+    summary["targets"]["pooled_bias_p"] = False
+    html = render_run_html(artefact, summary)
+    tile = html.split('data-metric="pooled_bias_p"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert ">0.0498<" in tile and "&gt;= 0.0500" in tile and ">fail<" in tile
