@@ -119,8 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         if (path / "summary.json").is_file() or (path / "plan.json").is_file():
             sys.exit(
                 _fail(
-                    f"{path}: this run has no artefact (plan, dry-run or a failed run), so no "
-                    "HTML report; see its report.md or summary.json"
+                    f"{path}: this run has no artefact (a plan run, or one that failed before "
+                    "its outputs), so no HTML report; see its plan.json, error.json or summary.json"
                 )
             )
     sys.exit(serve(path.resolve(), args.port, browser))

@@ -1017,7 +1017,11 @@ def build_run_view(
         legend = [(g, c) for g, c in grade_palette(scale).items() if g in present]
         page_kind = "placement"
     else:
-        tiles, headline, tone, page_kind = [], "No analysis in this run.", "neutral", "other"
+        tiles, tone, page_kind = [], "neutral", "other"
+        headline = (
+            "No analysis in this run: a preview (dry-run) or an unfinished run; "
+            "its prompts and provenance are below."
+        )
     judge = meta.get("judge") or {}
     prompts = (artefact.get("inputs") or {}).get("prompts") or {}
     subtitle = " · ".join(
