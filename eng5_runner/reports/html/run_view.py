@@ -51,8 +51,14 @@ BASELINE_KEYS = (
     "verdict",
     "reason",
 )
-#: Above this many anchors the win matrix is drawn grade × grade.
+#: Above this many anchors the win matrix is drawn grade × grade and only the inverted
+#: pairs keep their judgements in the page.
 HEATMAP_MAX = 60
+#: Above this many anchors the scale is one strip instead of a row per anchor.
+SCALE_MAX = 100
+#: Inverted pairs listed (worst first), and anchor table rows, at most.
+INVERSIONS_SHOWN = 200
+TABLE_MAX = 1000
 
 
 def _num(value: object) -> float | None:
@@ -136,6 +142,12 @@ class AlignmentView:
     scale: charts.ScaleChart | None
     heatmap: charts.Heatmap | None
     bt_note: str | None
+    strip: charts.Strip | None = None
+    """Instead of the row-per-anchor scale above :data:`SCALE_MAX` anchors."""
+    total_inversions: int = 0
+    total_anchors: int = 0
+    drill_keys: set[str] | None = None
+    """Pairs whose judgements the page carries (None: all)."""
 
 
 @dataclass(frozen=True)
@@ -513,32 +525,34 @@ def _anchors(artefact: Mapping[str, Any], scale: str, inverted_ids: set[str]) ->
 
 
 def _inversions(anchors: Sequence[Anchor], pairs: Mapping[str, list[Record]]) -> list[Inversion]:
+    """Pairs of differently graded anchors the lower grade won at least once (linear in records)."""
+    by_id = {a.essay_id: a for a in anchors}
     found = []
-    for i, x in enumerate(anchors):
-        for y in anchors[i + 1 :]:
-            if x.rank == y.rank:
-                continue
-            high, low = (x, y) if x.rank < y.rank else (y, x)
-            records = pairs.get(pair_key(x.essay_id, y.essay_id), [])
-            outcomes = [d for r in records if (d := decided(r))]
-            hw = sum(1 for d in outcomes if d.winner_id == high.essay_id)
-            lost = [r for r in records if (d := decided(r)) and d.winner_id == low.essay_id]
-            if not lost:
-                continue
-            conf = [c for r in lost if (c := _num(r.get("confidence"))) is not None]
-            why = next((r.get("justification") for r in lost if r.get("justification")), None)
-            found.append(
-                Inversion(
-                    key=pair_key(x.essay_id, y.essay_id),
-                    higher=high,
-                    lower=low,
-                    higher_wins=hw,
-                    lower_wins=len(lost),
-                    majority=len(lost) > hw,
-                    mean_confidence=sum(conf) / len(conf) if conf else None,
-                    why=md.truncate(why, 260) if why else None,
-                )
+    for key, records in pairs.items():
+        first, _, second = key.partition("|")
+        x, y = by_id.get(first), by_id.get(second)
+        if x is None or y is None or x.rank == y.rank:
+            continue
+        high, low = (x, y) if x.rank < y.rank else (y, x)
+        outcomes = [d for r in records if (d := decided(r))]
+        hw = sum(1 for d in outcomes if d.winner_id == high.essay_id)
+        lost = [r for r in records if (d := decided(r)) and d.winner_id == low.essay_id]
+        if not lost:
+            continue
+        conf = [c for r in lost if (c := _num(r.get("confidence"))) is not None]
+        why = next((r.get("justification") for r in lost if r.get("justification")), None)
+        found.append(
+            Inversion(
+                key=pair_key(x.essay_id, y.essay_id),
+                higher=high,
+                lower=low,
+                higher_wins=hw,
+                lower_wins=len(lost),
+                majority=len(lost) > hw,
+                mean_confidence=sum(conf) / len(conf) if conf else None,
+                why=md.truncate(why, 260) if why else None,
             )
+        )
     found.sort(key=lambda v: (not v.majority, -(v.lower.rank - v.higher.rank), -v.lower_wins))
     return found
 
@@ -632,12 +646,20 @@ def _alignment(
     ]
     present = {a.grade for a in anchors}
     legend = [(g, c) for g, c in grade_palette(scale).items() if g in present]
+    large = len(anchors) > SCALE_MAX
+    shown = inversions[:INVERSIONS_SHOWN]
     view = AlignmentView(
-        anchors=anchors,
-        inversions=inversions,
-        scale=charts.scale_chart(entries, links, legend) if entries else None,
+        anchors=anchors[:TABLE_MAX],
+        inversions=shown,
+        scale=charts.scale_chart(entries, links, legend) if entries and not large else None,
         heatmap=_alignment_heatmap(anchors, records, scale),
         bt_note=(analysis.get("bt") or {}).get("note"),
+        strip=charts.strip([(e.label, e.colour, e.theta or 0.0, e.tooltip) for e in entries], [])
+        if entries and large
+        else None,
+        total_inversions=len(inversions),
+        total_anchors=len(anchors),
+        drill_keys={v.key for v in shown} if len(anchors) > HEATMAP_MAX else None,
     )
     tiles = _with_targets(
         _alignment_tiles(metrics, analysis, status), _target_tiles(artefact, summary, status)
@@ -1038,12 +1060,16 @@ def build_run_view(
         if x
     )
     include_pairs = page_kind in ("alignment", "boundary")
-    data = {
-        "essays": essays if include_pairs else {},
-        "pairs": {k: [_judgement_json(r) for r in rs] for k, rs in by_pair(records).items()}
-        if include_pairs
-        else {},
+    keep = view_alignment.drill_keys if view_alignment is not None else None
+    pairs = {
+        k: [_judgement_json(r) for r in rs]
+        for k, rs in by_pair(records).items()
+        if include_pairs and (keep is None or k in keep)
     }
+    if keep is not None:  # large runs: only the essays of the pairs the page can open
+        needed = {eid for k in pairs for eid in k.split("|")}
+        essays = {eid: e for eid, e in essays.items() if eid in needed}
+    data = {"essays": essays if include_pairs else {}, "pairs": pairs}
     warnings = [str(w) for w in (artefact.get("runner_status") or {}).get("warnings") or []]
     return RunView(
         title=str(meta.get("batch_label") or summary.get("batch_label") or "run"),

@@ -7,7 +7,7 @@ artefact.json. Fields a newer runner adds to a row or a summary (intervals,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,8 +89,10 @@ def _ci(value: object) -> tuple[float, float] | None:
     return None
 
 
-def _oriented_pairs(artefact: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """pair key → (higher id, lower id) for the pairs whose order the experts fix."""
+def _oriented_pairs(
+    artefact: Mapping[str, Any], compared: Iterable[str]
+) -> dict[str, tuple[str, str]]:
+    """pair key → (higher id, lower id) for the compared pairs whose order the experts fix."""
     analysis = artefact.get("analysis") or {}
     scale = str((artefact.get("metadata") or {}).get("grade_scale") or "eng5_np_legacy_9_step")
     if analysis.get("kind") == "boundary":
@@ -108,12 +110,11 @@ def _oriented_pairs(artefact: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
             ranks[str(essay["essay_id"])] = grade_rank(str(essay.get("grade") or ""), scale)
         except (UnknownGradeError, KeyError):
             continue
-    ids = sorted(ranks)
     out = {}
-    for i, a in enumerate(ids):
-        for b in ids[i + 1 :]:
-            if ranks[a] != ranks[b]:
-                out["|".join(sorted((a, b)))] = (a, b) if ranks[a] < ranks[b] else (b, a)
+    for key in compared:
+        a, _, b = key.partition("|")
+        if a in ranks and b in ranks and ranks[a] != ranks[b]:
+            out[key] = (a, b) if ranks[a] < ranks[b] else (b, a)
     return out
 
 
@@ -124,8 +125,7 @@ def _job_data(
     oriented: Mapping[str, tuple[str, str]],
 ) -> tuple[dict[str, Any], dict[str, list[list[Any]]], dict[str, str]]:
     """Compact per-job data, the judgements of each expert-ordered pair, essay labels."""
-    records = artefact.get("comparisons") or []
-    grouped = by_pair(records)
+    grouped = by_pair(artefact.get("comparisons") or [])
     counts: dict[str, list[int]] = {}
     judgements: dict[str, list[list[Any]]] = {}
     for key, (high, _low) in oriented.items():
@@ -188,7 +188,7 @@ def build_sweep_view(
         job_dir = sweep_dir / str(row.get("job"))
         summary = load_json(job_dir / "summary.json") or {}
         artefact = load_json(job_dir / "artefact.json") or {}
-        oriented = _oriented_pairs(artefact)
+        oriented = _oriented_pairs(artefact, by_pair(artefact.get("comparisons") or []))
         orient.update({k: list(v) for k, v in oriented.items()})
         job, judgements, names = _job_data(row, summary, artefact, oriented)
         jobs.append(job)

@@ -146,3 +146,27 @@ def test_a_value_near_its_target_never_looks_equal(tmp_path: Path) -> None:
     html = render_run_html(artefact, summary)
     tile = html.split('data-metric="pooled_bias_p"', 1)[1].split("</div>\n</div>", 1)[0]
     assert ">0.0498<" in tile and "&gt;= 0.0500" in tile and ">fail<" in tile
+
+
+def test_large_runs_stay_linear_and_compact(tmp_path: Path) -> None:
+    import random
+
+    from tests.reports.builders import Recorder
+
+    essays = anchors(120, words=30)
+    rng = random.Random(1)
+    rec = Recorder()
+    for _ in range(240):
+        i, j = rng.sample(range(len(essays)), 2)
+        lower_wins = rng.random() < 0.2
+        a, b = essays[i], essays[j]
+        better_first = (i < j) != lower_wins
+        rec.won(a, b, "A" if better_first else "B")
+    write_alignment_run(tmp_path, essays, rec.records)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="placement-strip"' in html and 'id="bt-scale"' not in html  # one strip
+    assert "aggregated to grade × grade" in html
+    data = json.loads(html.split('id="page-data">', 1)[1].split("</script>", 1)[0])
+    inverted = html.count('class="inspect" data-open-pair=')
+    assert 0 < len(data["pairs"]) == inverted  # only the inverted pairs can be opened
+    assert len(data["essays"]) <= 2 * inverted
