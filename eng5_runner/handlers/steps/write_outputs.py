@@ -68,10 +68,14 @@ def write_html_report(
     """``report.html`` from the in-memory artefact and summary; a failure is only a warning."""
     from eng5_runner.output.console import print_warning
     from eng5_runner.reports.html import write_run_html
+    from eng5_runner.reports.html.records import read_jsonl
 
     try:
         texts = {essay.essay_id: essay.text for essay in inventory.essays}
-        return write_run_html(paths.run_dir, artefact, summary, texts=texts, baseline=baseline)
+        records = artefact.get("comparisons") or read_jsonl(paths.comparisons)
+        return write_run_html(
+            paths.run_dir, artefact, summary, records=records, texts=texts, baseline=baseline
+        )
     except Exception as exc:  # noqa: BLE001 - the HTML page must never cost the run its results
         print_warning(f"report.html was not written: {type(exc).__name__}: {exc}")
         return None
