@@ -3,6 +3,8 @@
 # Add a package here with a comment naming the tests that need it.
 set -euo pipefail
 PACKAGES=(
+  chromium         # tests/reports/html: report.html opened in a real headless browser
+  chromium-driver  # tests/reports/html: selenium drives it via /usr/bin/chromedriver
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -7,7 +7,11 @@ from typing import Literal
 from eng5_runner.errors import ConfigError
 from eng5_runner.handlers.steps.backend_judgements import judge_schedule, submitted_without_results
 from eng5_runner.handlers.steps.mode_schedule import build_schedule
-from eng5_runner.handlers.steps.write_outputs import report_context, write_comparisons
+from eng5_runner.handlers.steps.write_outputs import (
+    report_context,
+    write_comparisons,
+    write_html_report,
+)
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.atomic import write_text_atomic
 from eng5_runner.output.console import console, print_path
@@ -54,7 +58,7 @@ class ExecuteHandler:
             cj_published_scores=judged.cj_published_scores,
         )
         write_artefact(paths.artefact, artefact)
-        write_run_summary(
+        summary = write_run_summary(
             paths.summary,
             mode=settings.mode.value,
             status=status,
@@ -64,8 +68,11 @@ class ExecuteHandler:
             failures=result.failed,
             ctx=ctx,
         )
+        html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory)
         print_placement_summary(result, console)
         print_path("Report", paths.report)
+        if html is not None:
+            print_path("HTML report", html)
         if judged.outcome is not None:
             judged.outcome.raise_for_failure()
         return 0

@@ -40,7 +40,7 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def _save(figure: Figure, path: Path, subtitle: str | None = None) -> Path:
     """Render once and write the PNG, as ``figure.savefig(..., format="png", dpi=DPI)`` does.
 
     ``savefig`` renders twice when a layout engine is set (a layout pass with drawing
@@ -51,6 +51,8 @@ def _save(figure: Figure, path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.image import imsave
 
+    if subtitle:  # names the prompt and the judge (see reports.html.plot_subtitle)
+        figure.suptitle(subtitle, fontsize="small", color="dimgray")
     canvas = figure.canvas
     if not isinstance(canvas, FigureCanvasAgg):  # always Agg from _figure(); keeps mypy exact
         canvas = FigureCanvasAgg(figure)
@@ -77,32 +79,32 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def write_alignment_plots(result: AlignmentResult, plots_dir: Path) -> list[Path]:
+def write_alignment_plots(
+    result: AlignmentResult, plots_dir: Path, subtitle: str | None = None
+) -> list[Path]:
     """BT scale with 95% intervals coloured by grade, and the win matrix; paths written."""
     written: list[Path] = []
     anchors = [a for a in result.anchors if a.theta is not None]
     with _no_gc():
         if anchors:
-            written.append(_save(_bt_scale(result), plots_dir / BT_SCALE_PNG))
+            written.append(_save(_bt_scale(result), plots_dir / BT_SCALE_PNG, subtitle))
         if result.n_anchors >= 2:
-            written.append(_save(_win_matrix(result), plots_dir / WIN_MATRIX_PNG))
+            written.append(_save(_win_matrix(result), plots_dir / WIN_MATRIX_PNG, subtitle))
     return written
 
 
-def _grade_colours(ranks: Sequence[int]) -> dict[int, Any]:
-    from matplotlib import colormaps
+def _grade_colours(ranks: Sequence[int], scale: str) -> dict[int, Any]:
+    """The shared grade palette (neighbouring grades distinguishable)."""
+    from eng5_runner.reports.palette import rank_colour
 
-    cmap = colormaps["viridis"]
-    distinct = sorted(set(ranks))
-    span = max(len(distinct) - 1, 1)
-    return {rank: cmap(i / span) for i, rank in enumerate(distinct)}
+    return {rank: rank_colour(rank, scale) for rank in set(ranks)}
 
 
 def _bt_scale(result: AlignmentResult) -> Figure:
     anchors = sorted(
         (a for a in result.anchors if a.theta is not None), key=lambda a: a.theta or 0.0
     )
-    colours = _grade_colours([a.grade_rank for a in anchors])
+    colours = _grade_colours([a.grade_rank for a in anchors], result.grade_scale)
     figure = _figure(7.0, 1.2 + 0.32 * len(anchors))
     ax = figure.add_subplot()
     seen: set[int] = set()
@@ -183,7 +185,9 @@ def _win_matrix(result: AlignmentResult) -> Figure:
     return figure
 
 
-def write_boundary_plots(result: BoundaryResult, plots_dir: Path) -> list[Path]:
+def write_boundary_plots(
+    result: BoundaryResult, plots_dir: Path, subtitle: str | None = None
+) -> list[Path]:
     """Forest plots: higher-grade win rate and slot-A win share per pair and pooled."""
     if not result.pairs:
         return []
@@ -198,12 +202,14 @@ def write_boundary_plots(result: BoundaryResult, plots_dir: Path) -> list[Path]:
             _save(
                 _forest(names, wins, "Higher grade's win rate (Wilson 95%)", target),
                 plots_dir / BOUNDARY_WIN_PNG,
+                subtitle,
             ),
             _save(
                 _forest(
                     names, slot_a, "Slot-A win share (Wilson 95%); 50% = no position bias", None
                 ),
                 plots_dir / BOUNDARY_SLOT_A_PNG,
+                subtitle,
             ),
         ]
 

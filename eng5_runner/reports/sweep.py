@@ -272,7 +272,7 @@ def render_csv(summary: SweepSummary) -> str:
 
 
 def write_sweep_summary(summary: SweepSummary, gate: GateRule = "none") -> list[Path]:
-    """Write sweep_summary.{md,csv,json} and leaderboard.png into the sweep dir."""
+    """Write sweep_summary.{md,csv,json,html} and leaderboard.png into the sweep dir."""
     out = summary.sweep_dir
     written = [
         write_text_atomic(out / "sweep_summary.md", render_markdown(summary, gate)),
@@ -288,6 +288,9 @@ def write_sweep_summary(summary: SweepSummary, gate: GateRule = "none") -> list[
             },
         ),
     ]
+    from eng5_runner.reports.html import write_sweep_html
+
+    written.append(write_sweep_html(summary, gate))
     plotted = [row for row in summary.rows if row.metrics.get(summary.sort_by) is not None]
     if plotted:
         from eng5_runner.reports.sweep_plot import write_leaderboard_plot

@@ -25,6 +25,9 @@ class SweepSummaryCallback(Callback):
         )
         written = write_sweep_summary(summary, gate)  # type: ignore[arg-type]
         console.print(f"Sweep summary: [bold]{written[0]}[/]")
+        html = next((p for p in written if p.suffix == ".html"), None)
+        if html is not None:
+            console.print(f"Sweep report (HTML): [bold]{html}[/]")
         if summary.failed:
             err_console.print(
                 f"[bold red]error:[/] {len(summary.failed)} of "

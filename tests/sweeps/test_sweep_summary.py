@@ -79,6 +79,7 @@ def test_written_files_list_the_failure(sweep: Path) -> None:
         "sweep_summary.md",
         "sweep_summary.csv",
         "sweep_summary.json",
+        "sweep_summary.html",
         "leaderboard.png",
     }
     markdown = (sweep / "sweep_summary.md").read_text()

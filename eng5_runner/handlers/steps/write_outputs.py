@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eng5_runner.engine.records import JudgementRecord, PairRequest
@@ -57,6 +58,29 @@ def report_context(
     )
 
 
+def write_html_report(
+    paths: RunnerPaths,
+    artefact: dict[str, Any],
+    summary: dict[str, Any],
+    inventory: RunnerInventory,
+    baseline: dict[str, Any] | None = None,
+) -> Path | None:
+    """``report.html`` from the in-memory artefact and summary; a failure is only a warning."""
+    from eng5_runner.output.console import print_warning
+    from eng5_runner.reports.html import write_run_html
+    from eng5_runner.reports.html.records import read_jsonl
+
+    try:
+        texts = {essay.essay_id: essay.text for essay in inventory.essays}
+        records = artefact.get("comparisons") or read_jsonl(paths.comparisons)
+        return write_run_html(
+            paths.run_dir, artefact, summary, records=records, texts=texts, baseline=baseline
+        )
+    except Exception as exc:  # noqa: BLE001 - the HTML page must never cost the run its results
+        print_warning(f"report.html was not written: {type(exc).__name__}: {exc}")
+        return None
+
+
 def check_report_inputs(settings: RunnerSettings) -> None:
     """Fail before any judging when a report input (the baseline run) is unusable."""
     if settings.report.baseline is not None:
@@ -89,6 +113,7 @@ def finish_run(
         load_baseline,
         render_baseline_markdown,
     )
+    from eng5_runner.reports.palette import plot_subtitle
     from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 
     steps: tuple[Any, Any, Any, Any]
@@ -108,7 +133,8 @@ def finish_run(
         )
     write_plots, render, summarise, print_summary = steps
     baseline = load_baseline(settings.report.baseline) if settings.report.baseline else None
-    plots = write_plots(result, paths.plots_dir) if settings.report.plots else []
+    subtitle = plot_subtitle(ctx)
+    plots = write_plots(result, paths.plots_dir, subtitle) if settings.report.plots else []
     status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
     artefact = build_artefact(
         ctx=ctx,
@@ -136,8 +162,11 @@ def finish_run(
     write_text_atomic(paths.report, markdown)
     write_artefact(paths.artefact, artefact)
     summary.write(paths.summary)
+    html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory, baseline)
     print_summary(result, console)
     print_path("Report", paths.report)
+    if html is not None:
+        print_path("HTML report", html)
     if settings.report.gate and not result.targets_met:
         raise GateFailed(
             "report.gate=true and at least one target was missed",
