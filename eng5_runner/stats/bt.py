@@ -115,7 +115,8 @@ class BTFit:
         if self.slot_effect is None or self.slot_effect_se is None:
             return None
         z = norm_ppf(0.5 + confidence / 2)
-        return self.slot_effect - z * self.slot_effect_se, self.slot_effect + z * self.slot_effect_se
+        half = z * self.slot_effect_se
+        return self.slot_effect - half, self.slot_effect + half
 
     def interval(self, confidence: float = 0.95) -> tuple[FloatArray, FloatArray]:
         """Wald interval θ ± z·SE for each item."""
@@ -197,14 +198,18 @@ def fit_bradley_terry(
         try:
             theta, b, iterations, converged = _newton(design, system)
         except _Confounded:
-            note = "slot order is confounded with the essays (each keeps one slot)"
+            note = _CONFOUNDED
         else:
             if not converged:
                 note = "the fit with a slot effect did not converge (the slot effect diverges)"
+    if note is None:
+        se, b_se, used = _standard_errors(design, system, theta, b, se_method)
+        if design.ordered is not None and b_se is None:
+            note = _CONFOUNDED
     if note is not None:  # no position term: the plain model
         design = _Design(pairs)
         theta, b, iterations, converged = _newton(design, system)
-    se, b_se, used = _standard_errors(design, system, theta, b, se_method)
+        se, b_se, used = _standard_errors(design, system, theta, b, se_method)
     fitted_b = design.ordered is not None and b_se is not None
     return BTFit(
         theta=_frozen(theta),
@@ -298,6 +303,9 @@ def _slot_effect_problem(d: _Design) -> str | None:
     if share <= 0.0 or share >= 1.0:
         return "every comparison was won by the same slot: the slot effect is infinite"
     return None
+
+
+_CONFOUNDED = "slot order is confounded with the essays (each keeps one slot)"
 
 
 class _Confounded(ArithmeticError):

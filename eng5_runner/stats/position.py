@@ -39,7 +39,8 @@ class OrderedJudgement(NamedTuple):
 
 @dataclass(frozen=True)
 class PairedPositionTest:
-    """Counts over matched pairs and the exact p-value (None when nothing is discordant)."""
+    """Counts over matched pairs and the exact p-value (1.0 when no matched pair is
+    discordant, None when no pair was judged in both orders)."""
 
     matched_pairs: int
     slot_a_won_both: int
@@ -97,5 +98,5 @@ def paired_position_test(
         slot_a_won_both=a_both,
         slot_b_won_both=b_both,
         same_essay_won_both=len(pairs) - discordant,
-        position_paired_p=binomial_test_p(a_both, discordant) if discordant else None,
+        position_paired_p=binomial_test_p(a_both, discordant) if pairs else None,
     )
