@@ -45,7 +45,13 @@ def lock_anchor_scale(
     kept = students_only(schedule, set(locked.anchor_ids))
     kept_ids = {r.comparison_id for r in kept}
     skipped = [r for r in schedule if r.comparison_id not in kept_ids]
-    return locked, kept, estimate_cost(settings, inventory, skipped).cost_usd
+    saved = estimate_cost(settings, inventory, skipped).cost_usd
+    console.print(
+        f"Locked anchor scale {settings.report.anchor_scale}: {locked.anchor_judgements} anchor "
+        f"judgements reused; judging {len(kept)} of {len(schedule)} comparisons "
+        f"(≈ ${saved:.4f} saved)"
+    )
+    return locked, kept, saved
 
 
 class ExecuteHandler:
