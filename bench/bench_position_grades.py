@@ -332,13 +332,25 @@ def main() -> None:
     print(f"\n(total {time.perf_counter() - start:.0f} s, {seeds} seeds)")
 
 
+def expected_calibration_error(pooled: list[tuple[float, bool, bool]]) -> float:
+    """Σ over 10 bins of |mean predicted − observed| weighted by the bin's share."""
+    pts = np.array([(p, h) for p, h, every in pooled if every], dtype=float)
+    bins = np.clip((pts[:, 0] * 10).astype(int), 0, 9)
+    total = 0.0
+    for b in range(10):
+        inside = pts[bins == b]
+        if inside.size:
+            total += abs(inside[:, 0].mean() - inside[:, 1].mean()) * len(inside)
+    return total / len(pts)
+
+
 def projection_section(seeds: int) -> None:
     print("### Grade projection (40 students × 10 comparisons, 30 anchors, bias 0.4)\n")
     rows = []
-    pooled_all: list[tuple[float, bool, bool]] = []
+    pooled_by_noise: dict[float, list[tuple[float, bool, bool]]] = {}
     for noise in (0.6, 2.0):
         qwk, exact, within, loo_qwk, pooled = bench_projection(seeds, noise)
-        pooled_all += pooled if noise == 0.6 else []
+        pooled_by_noise[noise] = pooled
         rows.append(
             (
                 f"{noise}",
@@ -346,6 +358,7 @@ def projection_section(seeds: int) -> None:
                 f"{np.median(exact):.2f}",
                 f"{np.median(within):.2f}",
                 f"{np.nanmedian(loo_qwk):.3f}",
+                f"{expected_calibration_error(pooled):.3f}",
             )
         )
     print(
@@ -356,14 +369,16 @@ def projection_section(seeds: int) -> None:
                 "exact",
                 "within one",
                 "anchors' LOO QWK",
+                "ECE (all grade probabilities)",
             ),
             rows,
         )
     )
-    print("\n#### Reliability: every (student, grade) probability, noise 0.6\n")
-    print(reliability(pooled_all, top_only=False))
-    print("\n#### Reliability: the projected grade's probability, noise 0.6\n")
-    print(reliability(pooled_all, top_only=True) + "\n")
+    for noise, pooled in pooled_by_noise.items():
+        print(f"\n#### Reliability: every (student, grade) probability, noise {noise}\n")
+        print(reliability(pooled, top_only=False))
+        print(f"\n#### Reliability: the projected grade's probability, noise {noise}\n")
+        print(reliability(pooled, top_only=True) + "\n")
 
 
 if __name__ == "__main__":

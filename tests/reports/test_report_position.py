@@ -112,3 +112,16 @@ def test_biased_simulated_judge_runs_through_the_handlers(
     BoundaryTestHandler().execute(boundary, sample_inventory, paths)
     metrics = json.loads(paths.summary.read_text())["metrics"]
     assert metrics["position_paired_p"] < 0.01 and metrics["slot_a_won_both"] > 10
+
+
+def test_sweep_rows_keep_scalars_and_drop_intervals() -> None:
+    from eng5_runner.reports.sweep import SweepRow
+
+    row = SweepRow(
+        job="0",
+        overrides=(),
+        mode="anchor-align-test",
+        status="success",
+        metrics={"tau_b": 0.9, "slot_effect": 0.3, "slot_effect_ci95": [0.1, 0.5]},
+    )
+    assert row.metrics == {"tau_b": 0.9, "slot_effect": 0.3}
