@@ -56,7 +56,7 @@ def test_locked_scale_makes_no_anchor_calls(
     settings_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = _count_calls(monkeypatch)
-    align = settings_factory("mode=anchor-align-test", "cache=off")
+    align = settings_factory("mode=anchor-align-test", "cache=off", "report.plots=false")
     anchors_run = RunnerPaths(tmp_path / "align").ensure()
     inventory = RunnerInventory.load(align.dataset, RunnerMode.EXECUTE)
     AnchorAlignHandler().execute(align, inventory, anchors_run)
@@ -81,7 +81,7 @@ def test_locked_scale_makes_no_anchor_calls(
 def test_locked_scale_anchor_mismatch_is_a_clear_error(
     settings_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    align = settings_factory("mode=anchor-align-test", "cache=off")
+    align = settings_factory("mode=anchor-align-test", "cache=off", "report.plots=false")
     anchors_run = RunnerPaths(tmp_path / "align").ensure()
     inventory = RunnerInventory.load(align.dataset, RunnerMode.EXECUTE)
     AnchorAlignHandler().execute(align, inventory, anchors_run)

@@ -97,6 +97,7 @@ def test_biased_simulated_judge_runs_through_the_handlers(
         "judge.simulated.position_bias=3.0",
         "judge.simulated.noise=2.0",
         "judge.outcome=confidence",
+        "report.plots=false",
     )
     paths = RunnerPaths(tmp_path / "a").ensure()
     AnchorAlignHandler().execute(align, sample_inventory, paths)
@@ -107,6 +108,7 @@ def test_biased_simulated_judge_runs_through_the_handlers(
         "boundary=sample",
         "boundary.iterations=20",
         "judge.simulated.position_bias=3.0",
+        "report.plots=false",
     )
     paths = RunnerPaths(tmp_path / "b").ensure()
     BoundaryTestHandler().execute(boundary, sample_inventory, paths)
