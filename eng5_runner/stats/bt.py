@@ -10,6 +10,15 @@ Algorithm
     numpy solve for n ≤ ``DENSE_SOLVE_MAX_ITEMS``, otherwise Jacobi-preconditioned conjugate
     gradients on a CSR matrix built once.
 
+Position model and soft outcomes
+    ``position_model="global"`` adds a slot-A effect b: P(slot A wins) = σ(θ_A − θ_B + b).
+    Comparisons are then aggregated to *ordered* (slot A, slot B) pairs for the likelihood,
+    and merged to unordered pairs for the graph and the information matrix.  Each Newton
+    step borders K with the θ–b information c and d = Σh and solves by the Schur
+    complement s = d − cᵀK⁻¹c (two solves with K, dense or CG); b is unpenalised.  SEs:
+    Var(b̂) = 1/s and Var(θ̂) = diag(C K⁺ C) + (K⁺c)²/s.  ``outcomes`` (soft wins in
+    [0, 1]) only change the aggregated win counts.
+
 Imports
     Up to ``DENSE_SOLVE_MAX_ITEMS`` items everything is numpy (strong components by an
     iterative Tarjan, dense solves and standard errors with ``numpy.linalg``); scipy's
