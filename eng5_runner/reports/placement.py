@@ -25,6 +25,7 @@ from eng5_runner.reports.anchor_scale import LockedScale
 from eng5_runner.reports.context import Frozen, ReportContext, count_records, finite
 from eng5_runner.reports.markdown import fmt_num
 from eng5_runner.reports.position import PositionSummary, bt_inputs, position_summary
+from eng5_runner.stats.position import consecutive_repeats
 from eng5_runner.stats.projection import UNCERTAIN_BELOW
 
 
@@ -147,11 +148,16 @@ def build_placement(
         fit = inputs.fit(n, ridge=ridge, position_model=position_model)
         theta_arr, se_arr = np.asarray(fit.theta), np.asarray(fit.se)
         regularised = fit.regularised
-        position = position_summary(fit, records, position_model=position_model)
+        position = position_summary(
+            fit, records, position_model=position_model, match=consecutive_repeats
+        )
     else:
         theta_arr, se_arr = _linked(inputs, essays, locked, ridge, position_model)
         fitted_b = position_model == "global" and locked.slot_effect is not None
-        position = position_summary(None, records, position_model=position_model).model_copy(
+        paired = position_summary(
+            None, records, position_model=position_model, match=consecutive_repeats
+        )
+        position = paired.model_copy(
             update={
                 "slot_effect": locked.slot_effect if fitted_b else None,
                 "slot_effect_ci95": locked.slot_effect_ci95 if fitted_b else None,
