@@ -152,3 +152,46 @@ def test_bad_position_arguments_are_rejected() -> None:
         fit_bradley_terry(2, [0], [1], position_model="per_judge")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="values for 1"):
         fit_bradley_terry(2, [0], [1], position_model="global", winner_in_slot_a=[True, False])
+
+
+def test_linked_fit_reproduces_the_joint_fit_for_the_free_items() -> None:
+    from eng5_runner.stats.linked import fit_linked
+
+    n = 12
+    w, lo, in_a = _simulate(n, 0.3, seed=8)
+    joint = fit_bradley_terry(n, w, lo, position_model="global", winner_in_slot_a=in_a)
+    fixed = np.array(joint.theta, dtype=float)
+    free = [2, 7, 9]
+    fixed[free] = np.nan
+    slot_a, slot_b = np.where(in_a, w, lo), np.where(in_a, lo, w)
+    linked = fit_linked(
+        fixed, slot_a, slot_b, in_a.astype(float), fixed_slot_effect=joint.slot_effect
+    )
+    np.testing.assert_allclose(linked.theta[free], joint.theta[free], atol=1e-6)
+    assert linked.converged and linked.ridge == 0.0
+    # SEs condition on the fixed items: the inverse of the free block of the information
+    x = joint.theta[slot_a] - joint.theta[slot_b] + (joint.slot_effect or 0.0)
+    h = 1 / (1 + np.exp(-x))
+    h = h * (1 - h)
+    info = np.zeros((n, n))
+    np.add.at(info, (slot_a, slot_a), h)
+    np.add.at(info, (slot_b, slot_b), h)
+    np.add.at(info, (slot_a, slot_b), -h)
+    np.add.at(info, (slot_b, slot_a), -h)
+    expected = np.sqrt(np.diag(np.linalg.inv(info[np.ix_(free, free)])))
+    np.testing.assert_allclose(linked.se[free], expected, rtol=1e-5)
+    # estimating b as well gives back the joint b at the joint θ
+    both = fit_linked(fixed, slot_a, slot_b, in_a.astype(float), fixed_slot_effect=None)
+    assert both.slot_effect == pytest.approx(joint.slot_effect, abs=1e-5)
+    assert both.slot_effect_se is not None and both.slot_effect_se > 0
+
+
+def test_linked_fit_keeps_a_student_without_wins_finite() -> None:
+    from eng5_runner.stats.linked import fit_linked
+
+    fixed = np.array([1.0, 0.0, -1.0, np.nan])
+    slot_a = np.array([0, 3, 1, 3])
+    slot_b = np.array([3, 2, 3, 0])
+    y = np.array([1.0, 0.0, 1.0, 0.0])  # essay 3 loses every time
+    linked = fit_linked(fixed, slot_a, slot_b, y)
+    assert linked.ridge > 0 and np.isfinite(linked.theta[3]) and linked.theta[3] < -1.0
