@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from eng5_runner.engine.records import PairRequest
 from eng5_runner.errors import ConfigError
 from eng5_runner.handlers.steps.backend_judgements import judge_schedule, submitted_without_results
 from eng5_runner.handlers.steps.mode_schedule import build_schedule
@@ -17,6 +18,44 @@ from eng5_runner.output.atomic import write_text_atomic
 from eng5_runner.output.console import console, print_path
 from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.settings.models import RunnerSettings
+
+if TYPE_CHECKING:
+    from eng5_runner.reports.anchor_scale import LockedScale
+
+
+def lock_anchor_scale(
+    settings: RunnerSettings, inventory: RunnerInventory, schedule: list[PairRequest]
+) -> tuple[LockedScale, list[PairRequest], float]:
+    """Load the locked scale (exit 2 on a mismatch) and drop the anchor–anchor pairs.
+
+    Returns the scale, the schedule without anchor pairs and the estimated cost saved.
+    """
+    from eng5_runner.handlers.steps.cost_estimate import estimate_cost
+    from eng5_runner.reports.anchor_scale import load_locked_scale, students_only
+
+    if settings.backend.kind != "local":
+        raise ConfigError(
+            "report.anchor_scale works with the local engine only",
+            hint="drop report.anchor_scale or use backend=local",
+        )
+    assert settings.report.anchor_scale is not None
+    locked, _ = load_locked_scale(
+        settings.report.anchor_scale,
+        inventory.anchors,
+        ridge=settings.report.ridge,
+        position_model=settings.report.position_model,
+        outcome_kind=settings.judge.outcome,
+    )
+    kept = students_only(schedule, set(locked.anchor_ids))
+    kept_ids = {r.comparison_id for r in kept}
+    skipped = [r for r in schedule if r.comparison_id not in kept_ids]
+    saved = estimate_cost(settings, inventory, skipped).cost_usd
+    console.print(
+        f"Locked anchor scale {settings.report.anchor_scale}: {locked.anchor_judgements} anchor "
+        f"judgements reused; judging {len(kept)} of {len(schedule)} comparisons "
+        f"(≈ ${saved:.4f} saved)"
+    )
+    return locked, kept, saved
 
 
 class ExecuteHandler:
@@ -39,11 +78,26 @@ class ExecuteHandler:
                 hint="set backend.assignment_id=<uuid>",
             )
         schedule = build_schedule(settings, inventory) if settings.backend.kind == "local" else []
+        locked, saved = None, None
+        if settings.report.anchor_scale is not None:
+            locked, schedule, saved = lock_anchor_scale(settings, inventory, schedule)
         judged = judge_schedule(settings, inventory, schedule, paths)
         write_comparisons(paths, judged.records)
         if submitted_without_results(judged, settings):
             return 0
-        result = build_placement(judged.records, inventory.essays, ridge=settings.report.ridge)
+        result = build_placement(
+            judged.records,
+            inventory.essays,
+            ridge=settings.report.ridge,
+            grade_scale=inventory.grade_scale,
+            position_model=settings.report.position_model,
+            outcome_kind=settings.judge.outcome,
+            locked=locked,
+            cj_scores=judged.cj_published_scores,
+            seed=settings.seed,
+        )
+        if saved is not None:
+            result = result.model_copy(update={"saved_cost_usd": saved})
         ctx = report_context(settings, inventory, paths, judged)
         write_text_atomic(paths.report, render_placement_markdown(result, ctx))
         status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
@@ -62,11 +116,12 @@ class ExecuteHandler:
             paths.summary,
             mode=settings.mode.value,
             status=status,
-            metrics={"students": len(result.students)},
+            metrics=result.metrics(),
             targets={},
             comparisons=result.successful,
             failures=result.failed,
             ctx=ctx,
+            students=result.student_rows(),
         )
         html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory)
         print_placement_summary(result, console)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -31,7 +31,9 @@ from eng5_runner.reports.context import (
     proportion,
 )
 from eng5_runner.reports.plots import write_alignment_plots
+from eng5_runner.reports.position import BTInputs, PositionSummary, bt_inputs, position_summary
 from eng5_runner.settings.models import ReportTargets
+from eng5_runner.stats.position import consecutive_repeats
 
 if TYPE_CHECKING:
     from eng5_runner.inputs.inventory import Essay
@@ -136,6 +138,8 @@ class AlignmentResult(Frozen):
     counts: RecordCounts
     targets: tuple[TargetCheck, ...]
     warnings: tuple[str, ...] = ()
+    position_fit: PositionSummary | None = None
+    """Slot effect b in the BT fit and the paired position test (consecutive repeats)."""
 
     @property
     def targets_met(self) -> bool:
@@ -159,8 +163,14 @@ def build_alignment(
     grade_scale: str,
     targets: ReportTargets,
     ridge: float | None = None,
+    position_model: Literal["none", "global"] = "none",
+    outcome_kind: Literal["binary", "confidence"] = "binary",
 ) -> AlignmentResult:
-    """Compute every anchor-alignment metric from the judgement records."""
+    """Compute every anchor-alignment metric from the judgement records.
+
+    ``position_model="global"`` fits the slot effect with θ (scores corrected for
+    position); ``outcome_kind="confidence"`` fits soft outcomes from the confidences.
+    """
     n = len(anchors)
     index = {essay.essay_id: i for i, essay in enumerate(anchors)}
     ranks = _ranks(anchors, grade_scale)
@@ -177,7 +187,8 @@ def build_alignment(
     lose_idx = np.array([index[o.loser_id] for _, o in used], dtype=np.int64)
     wins = np.bincount(win_idx, minlength=n)
     losses = np.bincount(lose_idx, minlength=n)
-    theta, se, bt = _fit(n, win_idx, lose_idx, ridge, labels)
+    inputs = bt_inputs([r for r, _ in used], index, outcome_kind)
+    theta, se, bt, fit = _fit(n, inputs, ridge, labels, position_model)
     if bt.note:
         warnings.append(bt.note)
 
@@ -278,13 +289,20 @@ def build_alignment(
             ),
         ),
         warnings=tuple(warnings),
+        position_fit=position_summary(
+            fit, [r for r, _ in used], position_model=position_model, match=consecutive_repeats
+        ),
     )
 
 
 def _fit(
-    n: int, winners: np.ndarray, losers: np.ndarray, ridge: float | None, labels: list[str]
-) -> tuple[list[float] | None, list[float] | None, BTSummary]:
-    if n < 2 or len(winners) == 0:
+    n: int,
+    inputs: BTInputs,
+    ridge: float | None,
+    labels: list[str],
+    position_model: Literal["none", "global"] = "none",
+) -> tuple[list[float] | None, list[float] | None, BTSummary, stats.BTFit | None]:
+    if n < 2 or len(inputs.winners) == 0:
         return (
             None,
             None,
@@ -293,11 +311,12 @@ def _fit(
                 note="no successful comparisons between "
                 "anchors: the Bradley–Terry scale was not fitted",
             ),
+            None,
         )
     try:
-        fit = stats.fit_bradley_terry(n, winners, losers, ridge=ridge)
+        fit = inputs.fit(n, ridge=ridge, position_model=position_model)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
-        return None, None, BTSummary(fitted=False, note=f"Bradley–Terry fit failed: {exc}")
+        return None, None, BTSummary(fitted=False, note=f"Bradley–Terry fit failed: {exc}"), None
     bt = BTSummary(
         fitted=True,
         regularised=bool(fit.regularised),
@@ -308,7 +327,7 @@ def _fit(
         zero_loss=tuple(labels[i] for i in fit.zero_loss_items),
         isolated=tuple(labels[i] for i in getattr(fit, "isolated_items", ())),
     )
-    return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt
+    return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt, fit
 
 
 def _win_matrix(

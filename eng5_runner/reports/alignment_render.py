@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eng5_runner.reports import markdown as md
+from eng5_runner.reports.position import render_position_markdown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -147,6 +148,10 @@ def render_alignment_markdown(
         md.header(f"Anchor alignment report: {ctx.batch_label}", ctx, r.warnings),
         summary,
         md.section("Bradley–Terry fit", "\n".join(fit_lines)),
+        render_position_markdown(
+            r.position_fit,
+            f"{md.fmt_pct(pos.rate, 1)} {md.fmt_interval(pos.low, pos.high, pct=True, digits=1)}",
+        ),
         md.section(
             "Per-anchor results",
             "Sorted by expected rank (expert grade; same-grade "

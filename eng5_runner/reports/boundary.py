@@ -31,6 +31,7 @@ from eng5_runner.reports.context import (
 )
 from eng5_runner.reports.plots import write_boundary_plots
 from eng5_runner.settings.models import ReportTargets
+from eng5_runner.stats.position import OrderedJudgement, paired_position_test
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -84,6 +85,12 @@ class BoundaryStats(Frozen):
     """Per iteration: the higher grade won with higher in slot A (None: not judged)."""
     higher_won_ba: tuple[bool | None, ...] = ()
     """Per iteration: the higher grade won with higher in slot B (None: not judged)."""
+    slot_a_won_both: int = 0
+    """Iterations judged in both orders in which slot A won both times (paired test)."""
+    slot_b_won_both: int = 0
+    position_paired_p: float | None = None
+    """Exact two-sided binomial p of slot_a_won_both among the discordant iterations (1.0
+    when none is discordant; None without an iteration judged in both orders)."""
 
 
 class BoundaryPairResult(Frozen):
@@ -209,7 +216,31 @@ def _stats(
         modal = finite(stats.modal_agreement(k, n)) if n else None
     else:  # comparisons that agree with their own pair's majority
         modal = sum(max(p.win.k, p.win.n - p.win.k) for p in parts) / n if n else None
+    if parts is None:
+        paired = paired_position_test(
+            OrderedJudgement(
+                "H" if o.higher_in_a else "L",
+                "L" if o.higher_in_a else "H",
+                o.iteration,
+                o.higher_won == o.higher_in_a,
+            )
+            for o in obs
+        )
+        a_both, b_both, matched = (
+            paired.slot_a_won_both,
+            paired.slot_b_won_both,
+            paired.matched_pairs,
+        )
+    else:
+        a_both = sum(p.slot_a_won_both for p in parts)
+        b_both = sum(p.slot_b_won_both for p in parts)
+        matched = complete
     return BoundaryStats(
+        slot_a_won_both=a_both,
+        slot_b_won_both=b_both,
+        position_paired_p=finite(stats.binomial_test_p(a_both, a_both + b_both))
+        if matched
+        else None,
         comparisons=n,
         failures=failures,
         win=proportion(k, n),
@@ -275,6 +306,8 @@ def _pair_row(name: str, grades: str, s: BoundaryStats) -> tuple[str, ...]:
         f"{md.fmt_interval(s.confidence.low, s.confidence.high, digits=2)}",
         md.fmt_pct(s.slot_a.rate),
         md.fmt_p(s.slot_a.p_value),
+        f"{s.slot_a_won_both} / {s.slot_b_won_both}",
+        md.fmt_p(s.position_paired_p),
         md.fmt_num(s.order_effect, 2),
         f"{md.fmt_pct(s.position_consistency)} ({s.consistent_iterations}/{s.complete_iterations})",
         md.fmt_pct(s.modal_agreement),
@@ -297,6 +330,10 @@ def render_boundary_markdown(
             "Pooled slot-A win share",
             f"{md.fmt_pct(p.slot_a.rate, 1)} "
             f"{md.fmt_interval(p.slot_a.low, p.slot_a.high, pct=True, digits=1)}",
+        ),
+        (
+            "Pooled paired position test (A won both / B won both)",
+            f"{p.slot_a_won_both} / {p.slot_b_won_both}, p = {md.fmt_p(p.position_paired_p)}",
         ),
         ("Pooled order effect", md.fmt_num(p.order_effect, 3)),
         ("Position consistency (pooled)", md.fmt_pct(p.position_consistency)),
@@ -329,21 +366,27 @@ def render_boundary_markdown(
             "Higher wins [Wilson 95%]",
             "Mean confidence [t 95%]",
             "Slot A wins",
-            "Bias p",
+            "Bias p (descriptive)",
+            "A won both / B won both",
+            "Paired p",
             "Order effect",
             "Position consistency",
             "Modal agreement",
             "Failed",
         ),
         rows,
-        align="llrrrrrrrrr",
+        align="llrrrrrrrrrrr",
     )
     definitions = "\n".join(
         [
             "- **Higher wins**: share of the pair's successful comparisons won by the "
             "higher grade, Wilson 95% interval.",
             "- **Slot A wins / bias p**: share won by the essay shown as A; exact two-sided "
-            "binomial test against 50%.",
+            "binomial test against 50% (descriptive only: comparisons of one pair are not "
+            "independent).",
+            "- **A won both / B won both / paired p**: iterations judged in both orders in "
+            "which slot A (B) won both times; exact two-sided binomial test of the two "
+            "counts, the valid position test (METRICS.md).",
             "- **Order effect**: P(higher wins | higher in A) − P(higher wins | higher in B).",
             "- **Position consistency**: share of iterations whose two orders picked the same "
             "essay (iterations with both orders judged).",

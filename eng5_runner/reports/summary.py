@@ -4,9 +4,13 @@ Keys of ``metrics`` (None where undefined, never nan):
 
 - anchor-align-test: ``tau_b tau_b_ceiling tau_upstream somers_d direct_inversions
   majority_inversions inversion_rate zero_win_anchors zero_win_excl_bottom ab_regression
-  ssr slot_a_rate slot_a_p``
+  ssr slot_a_rate slot_a_p slot_effect slot_effect_ci95 position_paired_p slot_a_won_both
+  slot_b_won_both``
 - boundary-test: ``pooled_win_rate pooled_slot_a_rate pooled_bias_p order_effect
-  pooled_mean_confidence position_consistency modal_agreement``
+  pooled_mean_confidence position_consistency modal_agreement position_paired_p
+  slot_a_won_both slot_b_won_both``
+- execute: ``students projection_qwk_loo projection_exact_loo projection_within_one_loo
+  projection_rps_loo slot_effect slot_effect_ci95``
 
 ``targets`` maps each target name to pass/fail; ``targets_met`` is their
 conjunction (None when the mode has no targets).
@@ -15,7 +19,7 @@ conjunction (None when the mode has no targets).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict
 
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 
 SUMMARY_FILE = "summary.json"
 SummaryStatus = Literal["stub", "complete", "partial", "error"]
-Metric = float | int | None
+Metric = float | int | list[float] | None
 
 
 class RunSummary(Frozen):
@@ -59,6 +63,8 @@ class RunSummary(Frozen):
     system_prompt: str | None = None
     rubric: str | None = None
     generated_at: str | None = None
+    students: list[dict[str, Any]] | None = None
+    """execute: per student ``essay_id theta se projected_grade grade_probs`` and more."""
 
     def write(self, path: Path) -> Path:
         """Write atomically as JSON."""
@@ -130,6 +136,7 @@ def summary_from_alignment(
         "ssr": result.ssr,
         "slot_a_rate": result.position.rate,
         "slot_a_p": result.position.p_value,
+        **(result.position_fit.metrics() if result.position_fit else {}),
     }
     return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
 
@@ -146,6 +153,9 @@ def summary_from_boundary(
         "pooled_mean_confidence": pooled.confidence.mean,
         "position_consistency": pooled.position_consistency,
         "modal_agreement": pooled.modal_agreement,
+        "position_paired_p": pooled.position_paired_p,
+        "slot_a_won_both": pooled.slot_a_won_both,
+        "slot_b_won_both": pooled.slot_b_won_both,
     }
     return _make("boundary-test", status, metrics, result.targets, result.counts, ctx)
 
@@ -162,6 +172,7 @@ def write_run_summary(
     tokens: int = 0,
     cost_usd: float = 0.0,
     ctx: ReportContext | None = None,
+    students: list[dict[str, Any]] | None = None,
 ) -> RunSummary:
     """Write a summary for any mode (e.g. plan, dry-run, or an error) and return it."""
     summary = RunSummary.model_validate(
@@ -176,6 +187,7 @@ def write_run_summary(
             "tokens": tokens,
             "cost_usd": cost_usd,
             **_provenance(ctx),
+            **({"students": students} if students is not None else {}),
         }
     )
     summary.write(path)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from eng5_runner.output.atomic import write_json_atomic, write_text_atomic
 
@@ -62,6 +62,14 @@ class SweepRow(BaseModel):
 
     varying: tuple[str, ...] = ()
     """The overrides that differ between the sweep's jobs (set by ``collect_sweep``)."""
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _scalars(cls, value: object) -> object:
+        """Leaderboards hold scalars; intervals (two-element lists) stay in summary.json."""
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if not isinstance(v, list | tuple)}
+        return value
 
     @property
     def variant(self) -> str:

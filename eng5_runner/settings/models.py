@@ -85,6 +85,9 @@ class JudgeSettings(_Frozen):
     backoff_base_s: float = Field(1.0, ge=0)
     backoff_max_s: float = Field(60.0, ge=0)
     simulated: SimulatedJudgeSettings = SimulatedJudgeSettings()
+    outcome: Literal["binary", "confidence"] = "binary"
+    """How a judgement enters the BT fit: a clear win (binary) or a soft outcome from the
+    judge's 1–5 confidence (see docs/metrics.md "Graded outcomes")."""
 
     @property
     def generation_params(self) -> dict[str, object]:
@@ -243,6 +246,11 @@ class ReportSettings(_Frozen):
     plots: bool = True
     ridge: float | None = Field(None, ge=0)
     """Bradley–Terry penalty; null = MLE when it exists, else the default penalty."""
+    position_model: Literal["none", "global"] = "global"
+    """BT slot effect: ``global`` fits one slot-A bonus b jointly (scores corrected for
+    position); ``none`` is upstream's model (b = 0)."""
+    anchor_scale: Path | None = None
+    """execute: an anchor-align run directory whose anchor judgements and fit are reused."""
 
 
 class SweepSettings(_Frozen):

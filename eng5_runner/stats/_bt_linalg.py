@@ -44,12 +44,23 @@ class Pairs:
         return float(self.total @ log_sigma - (self.total - self.a_wins) @ x)
 
 
-def aggregate(n: int, w: IntArray, lo: IntArray) -> Pairs:
-    a = np.minimum(w, lo)
-    b = np.maximum(w, lo)
+def aggregate(
+    n: int, w: IntArray, lo: IntArray, y: FloatArray | None = None, a_first: IntArray | None = None
+) -> Pairs:
+    """Aggregate comparisons (``w[k]`` beat ``lo[k]`` with soft outcome ``y[k]``, default 1).
+
+    Without ``a_first`` the pairs are unordered (a < b).  With it (the item in slot A of each
+    comparison) they are *ordered* pairs: ``a`` is the slot-A item and ``a_wins`` its share,
+    so the same two items appear once per slot order (for the position model).
+    """
+    a = np.minimum(w, lo) if a_first is None else a_first
+    b = np.maximum(w, lo) if a_first is None else np.where(a_first == w, lo, w)
     keys, inverse = np.unique(a * np.int64(n) + b, return_inverse=True)
     total = np.bincount(inverse, minlength=keys.size).astype(np.float64)
-    a_wins = sum_at(inverse, (w == a).astype(np.float64), keys.size)
+    credit = (w == a).astype(np.float64)
+    if y is not None:  # a's share: y when a is the credited winner, else 1 − y
+        credit = np.where(w == a, y, 1.0 - y)
+    a_wins = sum_at(inverse, credit, keys.size)
     return Pairs(n=n, a=keys // n, b=keys % n, total=total, a_wins=a_wins)
 
 
@@ -106,3 +117,13 @@ class System:
         pre = LinearOperator((self.n, self.n), matvec=lambda x: x / self.diag, dtype=np.float64)
         x, _ = cg(op, rhs, rtol=rtol, atol=0.0, maxiter=20 * self.n, M=pre)
         return np.asarray(x, dtype=np.float64)
+
+
+def unordered(p: Pairs) -> tuple[Pairs, IntArray]:
+    """Ordered pairs merged to unordered ones (a < b), and each ordered pair's merged index."""
+    a = np.minimum(p.a, p.b)
+    b = np.maximum(p.a, p.b)
+    keys, inverse = np.unique(a * np.int64(p.n) + b, return_inverse=True)
+    total = sum_at(inverse, p.total, keys.size)
+    a_wins = sum_at(inverse, np.where(p.a == a, p.a_wins, p.total - p.a_wins), keys.size)
+    return Pairs(n=p.n, a=keys // p.n, b=keys % p.n, total=total, a_wins=a_wins), inverse

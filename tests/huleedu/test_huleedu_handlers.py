@@ -86,6 +86,10 @@ def test_execute_over_huleedu(
     assert ExecuteHandler().execute(settings, load_inventory(settings), paths) == 0
     assert "student_0" in paths.report.read_text()
     validate_artefact(json.loads(paths.artefact.read_text()))
+    # CJ's published letter grade (the fake worker publishes "U") sits next to ours
+    assert "| CJ grade |" in paths.report.read_text()
+    students = json.loads(paths.summary.read_text())["students"]
+    assert students and all(s["cj_grade"] == "U" and s["projected_grade"] for s in students)
     for path in paths.run_dir.rglob("*"):
         if path.is_file():
             assert admin_token not in path.read_text(errors="ignore"), path
