@@ -15,7 +15,7 @@ from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.paths import RunnerPaths
 from tests.conftest import REPO, make_settings
 
-CASSETTE = REPO / "tests" / "data" / "cassettes" / "ci_replay_v1.jsonl"
+CASSETTE = REPO / "eng5_runner" / "samples" / "cassettes" / "ci_replay_v1.jsonl"
 
 
 def _settings(*extra: str):  # type: ignore[no-untyped-def]
