@@ -45,7 +45,7 @@ case "$(cd "$TMP" && pwd)" in "$REPO"/*) fail "temp dir is inside the clone" ;; 
 
 step "a fresh venv; the wheelhouse of build and runtime dependencies ($WHEELHOUSE)"
 # The venv gets no pip of its own (ensurepip is slow); the dev venv's pip installs into it.
-python3 -m venv --without-pip "$TMP/venv"
+"$PY" -m venv --without-pip "$TMP/venv"   # same Python as the dev venv; no system site-packages
 BIN="$TMP/venv/bin"
 PIP=("$PY" -m pip --python "$BIN/python")
 mkdir -p "$WHEELHOUSE"
