@@ -1,8 +1,9 @@
 # The README's two commands: `make setup` (install, then the quickstart) and `make check`
-# (what the tests need, then everything CI runs). .ci/run runs exactly these two.
+# (what the tests need, then everything CI runs, ending with the wheel smoke test: the built
+# wheel in a fresh venv, outside the clone). .ci/run runs exactly these two.
 PY ?= .venv/bin/python
 SRC := eng5_runner tests bench hydra_plugins
-.PHONY: setup deps format lint typecheck test test-all check bench
+.PHONY: setup deps format lint typecheck test test-all wheel-smoke check bench
 
 setup:
 	python3 -m venv .venv
@@ -31,7 +32,10 @@ test:
 test-all:
 	$(PY) -m pytest
 
-check: deps lint typecheck test-all
+wheel-smoke:
+	bash scripts/wheel_smoke.sh $(PY)
+
+check: deps lint typecheck test-all wheel-smoke
 
 bench:
 	$(PY) bench/bench_startup.py

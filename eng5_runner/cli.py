@@ -4,34 +4,69 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 import eng5_runner  # noqa: F401  (registers the config resolvers)
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 _task_started = False
+#: File-time granularity margin when telling this job's summary from an earlier one's.
+_MTIME_SLACK_S = 1.0
+#: Hydra's grid sweeper ignores return values; other sweepers (Optuna ...) optimise them.
+_BASIC_SWEEPER = ".BasicSweeper"
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _task(cfg: DictConfig) -> int:
+def _task(cfg: DictConfig) -> float | None:
+    """One job; returns its ``sweep.objective`` metric (None if it failed) for sweepers.
+
+    The process exit code does not come from this value: a failed single run exits
+    through ``SystemExit`` in :func:`run_from_cfg`, a sweep through its summary callback.
+    """
+    from eng5_runner.errors import GateFailed
+    from eng5_runner.output.paths import RunnerPaths
+    from eng5_runner.reports.objective import run_objective
     from eng5_runner.run import run_from_cfg
 
     global _task_started
     _task_started = True
+    started = time.time() - _MTIME_SLACK_S
     hydra_cfg = HydraConfig.get()
-    return run_from_cfg(
+    output_dir = Path(hydra_cfg.runtime.output_dir)
+    code = run_from_cfg(
         cfg,
-        Path(hydra_cfg.runtime.output_dir),
+        output_dir,
         list(hydra_cfg.overrides.task),
         multirun=hydra_cfg.mode == RunMode.MULTIRUN,
+        project_dir=_project_dir(cfg, hydra_cfg.runtime),
     )
+    if code not in (0, GateFailed.exit_code):  # a missed gate still scores the prompt
+        return None
+    objective = str(OmegaConf.select(cfg, "sweep.objective", default=None) or "tau_b")
+    optimising = hydra_cfg.mode == RunMode.MULTIRUN and not str(
+        hydra_cfg.sweeper.get("_target_", "")
+    ).endswith(_BASIC_SWEEPER)
+    return run_objective(RunnerPaths(output_dir), objective, since=started, warn=optimising)
+
+
+def _project_dir(cfg: DictConfig, runtime: Any) -> Path:
+    """``project_dir=`` if given, else the folder holding the user's config dir, else cwd."""
+    from eng5_runner.settings.project import project_dir_from_sources
+
+    cwd = Path(runtime.cwd)
+    given = OmegaConf.select(cfg, "project_dir", default=None)
+    if given:
+        return (cwd / Path(str(given)).expanduser()).resolve()
+    return project_dir_from_sources(runtime.config_sources, cwd)
 
 
 def main() -> None:

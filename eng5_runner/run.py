@@ -21,15 +21,23 @@ from eng5_runner.settings.models import RunnerMode, RunnerSettings
 
 
 def run_from_cfg(
-    cfg: DictConfig, output_dir: Path, overrides: list[str], *, multirun: bool = False
+    cfg: DictConfig,
+    output_dir: Path,
+    overrides: list[str],
+    *,
+    multirun: bool = False,
+    project_dir: Path | None = None,
 ) -> int:
-    """Run once; user mistakes become one line on stderr and a non-zero code."""
+    """Run once; user mistakes become one line on stderr and a non-zero code.
+
+    ``project_dir``: root of relative input paths (see :mod:`eng5_runner.settings.project`).
+    """
     paths = RunnerPaths(output_dir).ensure()
     checking = True  # still checking settings and inputs: nothing worth keeping yet
     discarded = False
     try:
-        settings = settings_from_cfg(cfg)
-        write_manifest(paths, settings, overrides)
+        settings = settings_from_cfg(cfg, project_dir=project_dir)
+        write_manifest(paths, settings, overrides, project_dir=project_dir)
         try:
             inventory = RunnerInventory.load(settings.dataset, settings.mode)
         except InventoryError as exc:
@@ -38,7 +46,7 @@ def run_from_cfg(
 
                 print_inventory_problems(exc)
             raise
-        write_manifest(paths, settings, overrides, inventory)
+        write_manifest(paths, settings, overrides, inventory, project_dir=project_dir)
         if settings.mode is not RunnerMode.PLAN:  # plan lists them with its own warnings
             for warning in inventory.warnings:
                 print_warning(warning)
@@ -96,6 +104,8 @@ def write_manifest(
     settings: RunnerSettings,
     overrides: list[str],
     inventory: RunnerInventory | None = None,
+    *,
+    project_dir: Path | None = None,
 ) -> None:
     """``manifest.json``: run signature, git SHA, versions, overrides, input checksums."""
     manifest: dict[str, Any] = {
@@ -109,6 +119,7 @@ def write_manifest(
         "created_at": utc_now(),
         "environment": environment_info(),
         "argv": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "project_dir": str(project_dir) if project_dir is not None else None,
         "inputs": [
             {"path": str(f.path), "sha256": f.sha256, "bytes": f.size_bytes}
             for f in (inventory.input_files() if inventory else [])

@@ -16,7 +16,6 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import MissingConfigException
 from hydra.plugins.config_source import ConfigLoadError
 from omegaconf import DictConfig, OmegaConf
 
@@ -237,14 +236,53 @@ def test_same_name_yaml_and_toml_is_an_error(conf_dir: Path) -> None:
             compose("config", overrides=["experiment=both"])
 
 
-def test_hydra_searchpath_needs_the_explicit_scheme(conf_dir: Path, tmp_path: Path) -> None:
-    """``hydra.searchpath`` entries come after the plugin ran: no automatic TOML twin."""
+def test_hydra_searchpath_file_entry_serves_toml(conf_dir: Path, tmp_path: Path) -> None:
+    """``hydra.searchpath`` entries come after the plugin ran; they get their twin anyway."""
     extra = tmp_path / "extra"
     _write(extra, "experiment/extra_toml.toml", "x = 1\n")
-    with pytest.raises(MissingConfigException, match="extra_toml"):
-        _compose(conf_dir, [f"hydra.searchpath=['file://{extra}']", "experiment=extra_toml"])
+    found = _compose(conf_dir, [f"hydra.searchpath=['file://{extra}']", "experiment=extra_toml"])
+    assert found.experiment == {"x": 1}
     GlobalHydra.instance().clear()
-    found = _compose(
+    explicit = _compose(
         conf_dir, [f"hydra.searchpath=['{SCHEME}://{extra}']", "experiment=extra_toml"]
     )
-    assert found.experiment == {"x": 1}
+    assert explicit.experiment == {"x": 1}
+
+
+def test_pkg_searchpath_serves_yaml_and_toml(
+    conf_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pkg://`` entries get an ``eng5tomlpkg://`` twin: a package's TOML files are options."""
+    package = tmp_path / "site" / "my_lab_conf"
+    _write(package, "__init__.py", "")
+    _write(package, "experiment/pkg_toml.toml", "# @package _global_\nbatch_label = 'from-toml'\n")
+    _write(package, "experiment/pkg_yaml.yaml", "# @package _global_\nbatch_label: from-yaml\n")
+    _write(package, "experiment/clash.yaml", "x: 1\n")
+    _write(package, "experiment/clash.toml", "x = 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    searchpath = "hydra.searchpath=['pkg://my_lab_conf']"
+    assert _compose(conf_dir, [searchpath, "experiment=pkg_toml"]).batch_label == "from-toml"
+    GlobalHydra.instance().clear()
+    assert _compose(conf_dir, [searchpath, "experiment=pkg_yaml"]).batch_label == "from-yaml"
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(conf_dir)):
+        loader = GlobalHydra.instance().config_loader()
+        options = loader.get_group_options("experiment", overrides=[searchpath])
+        with pytest.raises(ConfigLoadError, match=r"Ambiguous config 'experiment/clash'"):
+            compose("config", overrides=[searchpath, "experiment=clash"])
+    assert {"pkg_toml", "pkg_yaml", "clash", "quickstart"} <= set(options)
+    assert len(options) == len(set(options))
+
+
+def test_twins_keep_the_precedence_of_their_yaml_entries(conf_dir: Path, tmp_path: Path) -> None:
+    """A user folder's TOML option shadows a packaged option of the same name, like YAML."""
+    extra = tmp_path / "extra"
+    _write(extra, "experiment/quickstart.toml", "# @package _global_\nbatch_label = 'mine'\n")
+    with initialize_config_dir(version_base="1.3", config_dir=str(conf_dir)):
+        sources = GlobalHydra.instance().config_loader().get_sources()
+        paths = [s.full_path() for s in sources]
+    assert paths.index(f"{SCHEME}://{conf_dir}") == paths.index(f"file://{conf_dir}") - 1
+    GlobalHydra.instance().clear()
+    cfg = _compose(conf_dir, [f"hydra.searchpath=['file://{extra}']", "experiment=quickstart"])
+    # hydra.searchpath is appended: the primary config dir still wins, for YAML and TOML alike
+    assert cfg.batch_label == "quickstart"

@@ -15,13 +15,20 @@ from pydantic import ValidationError
 
 from eng5_runner.errors import ConfigError, InputError
 from eng5_runner.settings.models import PromptSettings, RunnerSettings
+from eng5_runner.settings.project import anchor_input_paths
 
 #: Keys of the composed config that are Hydra's or bookkeeping, not settings.
-_IGNORED_TOP_LEVEL = {"hydra", "paths", "run_name", "local"}
+_IGNORED_TOP_LEVEL = {"hydra", "paths", "run_name", "local", "project_dir"}
 
 
-def settings_from_cfg(cfg: DictConfig | dict[str, Any]) -> RunnerSettings:
-    """Validate the composed config; raise ConfigError listing every bad key."""
+def settings_from_cfg(
+    cfg: DictConfig | dict[str, Any], *, project_dir: Path | None = None
+) -> RunnerSettings:
+    """Validate the composed config; raise ConfigError listing every bad key.
+
+    With ``project_dir``, relative input paths are resolved against it first
+    (:mod:`eng5_runner.settings.project`); without, they are left as given.
+    """
     if isinstance(cfg, DictConfig):
         try:
             data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
@@ -38,6 +45,8 @@ def settings_from_cfg(cfg: DictConfig | dict[str, Any]) -> RunnerSettings:
     fields: dict[str, Any] = {
         str(k): v for k, v in data.items() if str(k) not in _IGNORED_TOP_LEVEL
     }
+    if project_dir is not None:
+        fields = anchor_input_paths(fields, project_dir)
     try:
         settings = RunnerSettings.model_validate(fields)
     except ValidationError as exc:

@@ -260,6 +260,8 @@ class SweepSettings(_Frozen):
     sort_by: str = "tau_b"
     descending: bool | None = None
     fail_fast: bool = False
+    objective: str = "tau_b"
+    """Metric (a key of ``summary.json``'s ``metrics``) the task function returns to sweepers."""
 
 
 class RunnerSettings(_Frozen):
@@ -312,7 +314,7 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "grace_s",
     },
     "cache": {"path"},
-    "sweep": {"fail_fast"},
+    "sweep": {"fail_fast", "objective"},
     "report": {"gate", "baseline", "plots"},
 }
 TOP_LEVEL_NON_SEMANTIC = {"show_progress", "tags", "batch_label"}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "samples" / "eng5_sample"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = PACKAGE_DIR / "samples" / "eng5_sample"
 
 
 def _sample_path(relative: str = "") -> str:
@@ -23,9 +24,17 @@ def _prompt_name(name: str, file: str | None = None) -> str:
     return Path(file).stem if file else name
 
 
+def _package_path(relative: str = "") -> str:
+    """``${eng5.package:samples/cassettes/x.jsonl}`` → absolute path of a file shipped with
+    the installed package, so packaged experiments never depend on the current directory."""
+    return str(PACKAGE_DIR / relative) if relative else str(PACKAGE_DIR)
+
+
 def register_resolvers() -> None:
     """Register the project's resolvers; safe to call more than once."""
     if not OmegaConf.has_resolver("eng5.sample"):
         OmegaConf.register_new_resolver("eng5.sample", _sample_path)
     if not OmegaConf.has_resolver("eng5.prompt_name"):
         OmegaConf.register_new_resolver("eng5.prompt_name", _prompt_name)
+    if not OmegaConf.has_resolver("eng5.package"):
+        OmegaConf.register_new_resolver("eng5.package", _package_path)

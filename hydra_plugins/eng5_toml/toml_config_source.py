@@ -20,7 +20,7 @@ from typing import Any
 
 from hydra.core.object_type import ObjectType
 from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 #: Search-path scheme of this source: ``eng5toml:///abs/conf/dir``.
 SCHEME = "eng5toml"
@@ -50,6 +50,22 @@ def _to_plain(value: Any) -> Any:
 def normalize_toml_name(config_path: str) -> str:
     """``experiment/foo`` → ``experiment/foo.toml`` (a ``.toml`` suffix is kept)."""
     return config_path if config_path.endswith(TOML_SUFFIX) else config_path + TOML_SUFFIX
+
+
+def parse_toml_config(text: str, where: str) -> tuple[DictConfig, dict[str, str | None]]:
+    """The config and the Hydra header (``# @package ...``) of one TOML file's text.
+
+    ``where`` names the file in the ConfigLoadError raised for a bad header or bad TOML.
+    """
+    try:
+        header = ConfigSource._get_header_dict(text[:_HEADER_WINDOW])
+    except ValueError as exc:
+        raise ConfigLoadError(f"Invalid header in TOML config '{where}': {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigLoadError(f"Invalid TOML in config '{where}': {exc}") from exc
+    return OmegaConf.create(_to_plain(data)), header
 
 
 class TomlConfigSource(ConfigSource):
@@ -84,19 +100,9 @@ class TomlConfigSource(ConfigSource):
                 text = handle.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigLoadError(f"Cannot read TOML config '{full_path}': {exc}") from exc
-        try:
-            header = ConfigSource._get_header_dict(text[:_HEADER_WINDOW])
-        except ValueError as exc:
-            raise ConfigLoadError(f"Invalid header in TOML config '{full_path}': {exc}") from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigLoadError(f"Invalid TOML in config '{full_path}': {exc}") from exc
+        config, header = parse_toml_config(text, full_path)
         return ConfigResult(
-            config=OmegaConf.create(_to_plain(data)),
-            path=self.full_path(),
-            provider=self.provider,
-            header=header,
+            config=config, path=self.full_path(), provider=self.provider, header=header
         )
 
     def available(self) -> bool:

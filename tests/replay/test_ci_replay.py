@@ -15,7 +15,7 @@ from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.paths import RunnerPaths
 from tests.conftest import REPO, make_settings
 
-CASSETTE = REPO / "tests" / "data" / "cassettes" / "ci_replay_v1.jsonl"
+CASSETTE = REPO / "eng5_runner" / "samples" / "cassettes" / "ci_replay_v1.jsonl"
 
 
 def _settings(*extra: str):  # type: ignore[no-untyped-def]
@@ -47,6 +47,7 @@ def test_a_stricter_target_fails_the_gate(no_network: None, run_paths: RunnerPat
 
 @pytest.mark.slow
 def test_replay_from_the_command_line(tmp_path: Path) -> None:
+    """From a directory that is not the repository: the cassette ships with the package."""
     out = subprocess.run(
         [
             sys.executable,
@@ -55,7 +56,7 @@ def test_replay_from_the_command_line(tmp_path: Path) -> None:
             "experiment=ci_replay_v1",
             f"hydra.run.dir={tmp_path}/run",
         ],
-        cwd=REPO,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=300,

@@ -30,7 +30,7 @@ from eng5_runner.inputs.inventory import RunnerInventory  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.fakes.llm_servers import FakeLLMServer  # noqa: E402
 
-CASSETTE = REPO / "tests" / "data" / "cassettes" / "ci_replay_v1.jsonl"
+CASSETTE = REPO / "eng5_runner" / "samples" / "cassettes" / "ci_replay_v1.jsonl"
 FAKE_KEY = "loopback-recording-key"
 
 

@@ -1,0 +1,1 @@
+"""``eng5-runner-init DIR``: write a ready project folder for a researcher's experiments."""
