@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from eng5_runner.errors import ConfigError
 from eng5_runner.handlers.steps.backend_judgements import judge_schedule, submitted_without_results
 from eng5_runner.handlers.steps.mode_schedule import build_schedule
+from eng5_runner.handlers.steps.run_outcome import assess, conclude, status_fields
 from eng5_runner.handlers.steps.write_outputs import report_context, write_comparisons
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.atomic import write_text_atomic
@@ -41,8 +40,8 @@ class ExecuteHandler:
             return 0
         result = build_placement(judged.records, inventory.essays, ridge=settings.report.ridge)
         ctx = report_context(settings, inventory, paths, judged)
-        write_text_atomic(paths.report, render_placement_markdown(result, ctx))
-        status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
+        run_status = assess(settings, judged)
+        status = run_status.status
         artefact = build_artefact(
             ctx=ctx,
             records=judged.records,
@@ -52,6 +51,8 @@ class ExecuteHandler:
             requests=schedule or None,
             extra={"placement": result.model_dump(mode="json")},
             cj_published_scores=judged.cj_published_scores,
+            run_outcome=status_fields(run_status),
+            event_counts=judged.event_counts,
         )
         write_artefact(paths.artefact, artefact)
         write_run_summary(
@@ -64,8 +65,8 @@ class ExecuteHandler:
             failures=result.failed,
             ctx=ctx,
         )
+        write_text_atomic(paths.report, render_placement_markdown(result, ctx))
         print_placement_summary(result, console)
         print_path("Report", paths.report)
-        if judged.outcome is not None:
-            judged.outcome.raise_for_failure()
+        conclude(run_status, judged, paths)
         return 0

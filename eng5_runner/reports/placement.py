@@ -17,7 +17,7 @@ from rich.table import Table
 from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.inputs.inventory import Essay
 from eng5_runner.reports.context import Frozen, ReportContext, count_records, finite
-from eng5_runner.reports.markdown import fmt_num
+from eng5_runner.reports.markdown import cell, escape_text, fmt_num
 
 
 class StudentPlacement(Frozen):
@@ -108,7 +108,10 @@ def _name(essay: Essay) -> str:
 
 def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> str:
     """The execute report: students among the anchors, then the anchors' own order."""
-    lines = [f"# Student placement report: {ctx.batch_label}", ""]
+    lines = [f"# Student placement report: {escape_text(ctx.batch_label)}", ""]
+    if ctx.status_banner:
+        head, *rest = ctx.status_banner
+        lines += [f"> **{escape_text(head)}**", *(f"> - {escape_text(x)}" for x in rest), ""]
     if ctx.simulated:
         lines += [
             "> **Simulated judge — not an LLM; numbers show the pipeline, not a prompt's "
@@ -132,9 +135,9 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
     ]
     for s in result.students:
         lines.append(
-            f"| {s.rank} | {s.label} | {fmt_num(s.theta, 2)} ± {fmt_num(s.se, 2)} | "
-            f"{s.wins} | {s.losses} | {s.below or '—'} | {s.above or '—'} | "
-            f"{s.indicative_grade or '—'} |"
+            f"| {s.rank} | {cell(s.label)} | {fmt_num(s.theta, 2)} ± {fmt_num(s.se, 2)} | "
+            f"{s.wins} | {s.losses} | {cell(s.below)} | {cell(s.above)} | "
+            f"{cell(s.indicative_grade)} |"
         )
     lines += [
         "",
@@ -144,7 +147,7 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
         "| --- | --- | ---: |",
     ]
     lines += [
-        f"| {label} | {grade} | {fmt_num(theta, 2)} |"
+        f"| {cell(label)} | {cell(grade)} | {fmt_num(theta, 2)} |"
         for label, grade, theta in result.anchors_on_scale
     ]
     lines += [

@@ -241,6 +241,8 @@ class ReportSettings(_Frozen):
     plots: bool = True
     ridge: float | None = Field(None, ge=0)
     """Bradley–Terry penalty; null = MLE when it exists, else the default penalty."""
+    max_failed_fraction: float = Field(0.05, ge=0, le=1)
+    """Above this share of failed or missing comparisons the run is ``partial`` (exit 4)."""
 
 
 class SweepSettings(_Frozen):
@@ -303,6 +305,6 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
     },
     "cache": {"path"},
     "sweep": {"fail_fast"},
-    "report": {"gate", "baseline", "plots"},
+    "report": {"gate", "baseline", "plots", "max_failed_fraction"},
 }
 TOP_LEVEL_NON_SEMANTIC = {"show_progress", "tags", "batch_label"}
