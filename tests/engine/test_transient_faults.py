@@ -84,7 +84,7 @@ class APITimeoutError(APIConnectionError):
     """Shaped like openai.APITimeoutError."""
 
 
-def _wrapped(outer: BaseException, inner: BaseException) -> BaseException:
+def _w(outer: BaseException, inner: BaseException) -> BaseException:
     try:
         try:
             raise inner
@@ -98,17 +98,17 @@ def _wrapped(outer: BaseException, inner: BaseException) -> BaseException:
     ("exc", "expected", "refused"),
     [
         (
-            _wrapped(APIConnectionError("x"), httpx.ConnectError("refused")),
+            _w(APIConnectionError("x"), httpx.ConnectError("refused")),
             ProviderUnreachable,
             True,
         ),
         (
-            _wrapped(APIConnectionError("x"), httpx.ReadError("reset")),
+            _w(APIConnectionError("x"), httpx.ReadError("reset")),
             ProviderConnectionLost,
             False,
         ),
         (APIConnectionError("Connection error."), ProviderConnectionLost, False),
-        (_wrapped(APITimeoutError("t"), httpx.ReadTimeout("slow")), ProviderTimeout, False),
+        (_w(APITimeoutError("t"), httpx.ReadTimeout("slow")), ProviderTimeout, False),
         (httpx.RemoteProtocolError("server disconnected"), ProviderConnectionLost, False),
         (ConnectionResetError(errno.ECONNRESET, "reset"), ProviderConnectionLost, False),
         (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), ProviderUnreachable, True),
