@@ -35,9 +35,11 @@ class RunnerError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        """The message with its fix, on one line."""
+        """The message with its fix, on one line, secrets redacted (``output.redact``)."""
+        from eng5_runner.output.redact import redact
+
         text = self.message if not self.hint else f"{self.message} — {self.hint}"
-        return " ".join(text.split())
+        return redact(" ".join(text.split()))
 
 
 class ConfigError(RunnerError):

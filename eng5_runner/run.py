@@ -13,28 +13,32 @@ from eng5_runner.errors import RunnerError
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.output.console import err_console, print_error, print_path
+from eng5_runner.output.failures import as_runner_error
 from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.output.provenance import environment_info, git_sha, run_signature, utc_now
 from eng5_runner.settings.compose import settings_from_cfg
 from eng5_runner.settings.models import RunnerSettings
+from eng5_runner.settings.secret_check import SecretInConfig
 
 
 def run_from_cfg(
     cfg: DictConfig, output_dir: Path, overrides: list[str], *, multirun: bool = False
 ) -> int:
     """Run once; user mistakes become one line on stderr and a non-zero code."""
-    paths = RunnerPaths(output_dir).ensure()
-    try:
-        settings = settings_from_cfg(cfg)
-        write_manifest(paths, settings, overrides)
-        inventory = RunnerInventory.load(settings.dataset, settings.mode)
-        write_manifest(paths, settings, overrides, inventory)
-        from eng5_runner.handlers.dispatch import dispatch
+    from eng5_runner.output.redact import install_log_redaction
 
-        code = dispatch(settings, inventory, paths)
-        if code != 0 and not multirun:
-            raise SystemExit(code)
-        return code
+    install_log_redaction()
+    paths = RunnerPaths(output_dir)
+    try:
+        try:
+            return _run(cfg, paths, overrides, multirun=multirun)
+        except (RunnerError, SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as raw:
+            translated = as_runner_error(raw)
+            if translated is raw:
+                raise
+            raise translated from None
     except KeyboardInterrupt:
         err_console.print(
             "[bold red]interrupted:[/] judgements already made are kept in the store; "
@@ -42,6 +46,8 @@ def run_from_cfg(
         )
         raise SystemExit(130) from None
     except RunnerError as exc:
+        if isinstance(exc, SecretInConfig):
+            _scrub_hydra_files(paths, exc.secret)
         record_error(paths, exc)
         if os.environ.get("ENG5_FULL_ERROR") == "1":
             raise
@@ -53,6 +59,30 @@ def run_from_cfg(
         print_path("Output dir", paths.run_dir, style="dim")
 
 
+def _run(cfg: DictConfig, paths: RunnerPaths, overrides: list[str], *, multirun: bool) -> int:
+    """Settings → manifest → inventory → handler; raises what :func:`run_from_cfg` reports."""
+    paths.ensure()
+    settings = settings_from_cfg(cfg)
+    write_manifest(paths, settings, overrides)
+    inventory = RunnerInventory.load(settings.dataset, settings.mode)
+    write_manifest(paths, settings, overrides, inventory)
+    from eng5_runner.handlers.dispatch import dispatch
+
+    code = dispatch(settings, inventory, paths)
+    if code != 0 and not multirun:
+        raise SystemExit(code)
+    return code
+
+
+def _scrub_hydra_files(paths: RunnerPaths, secret: str) -> None:
+    """Hydra wrote the overrides before we saw them: take the refused secret out again."""
+    from eng5_runner.output.redact import scrub_files
+
+    hydra_dir = paths.run_dir / ".hydra"
+    if hydra_dir.is_dir():
+        scrub_files(sorted(hydra_dir.glob("*.yaml")), [secret])
+
+
 def _fail_fast(cfg: DictConfig) -> bool:
     """``sweep.fail_fast=true``: the first failed job stops the whole sweep."""
     sweep = cfg.get("sweep") if isinstance(cfg, DictConfig) else None
@@ -60,7 +90,18 @@ def _fail_fast(cfg: DictConfig) -> bool:
 
 
 def record_error(paths: RunnerPaths, exc: RunnerError) -> None:
-    """Store the failure in the run dir so sweeps and users can see it later."""
+    """Store the failure in the run dir so sweeps and users can see it later.
+
+    Best effort: when the run dir itself cannot be written (read-only, disk full)
+    the one line on stderr is all there is.
+    """
+    try:
+        _write_error(paths, exc)
+    except OSError:
+        pass
+
+
+def _write_error(paths: RunnerPaths, exc: RunnerError) -> None:
     write_json_atomic(
         paths.error,
         {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Frozen(BaseModel):
@@ -73,6 +73,16 @@ class JudgementRecord(_Frozen):
     request_id: str | None = None
     """huleedu backend: the LLM Provider's request id."""
     prompt_sha256: str | None = None
+
+    @field_validator("failure_reason")
+    @classmethod
+    def _no_secrets(cls, value: str | None) -> str | None:
+        """A provider or service echoing a key never gets it into a record."""
+        if not value:
+            return value
+        from eng5_runner.output.redact import redact
+
+        return redact(value)
 
     @property
     def succeeded(self) -> bool:

@@ -112,12 +112,40 @@ class JudgementStore:
         """Release the store."""
 
 
+_COLUMNS = {
+    "judgements": {"cache_key", "record", "key_inputs", "stored_at"},
+    "failures": {"id", "cache_key", "comparison_id", "reason", "record", "stored_at"},
+}
+
+
 class SqliteStore(JudgementStore):
-    """A SQLite file; one connection per store object, opened once."""
+    """A SQLite file; one connection per store object, opened once.
+
+    Opening checks the file: a plain-text, corrupt, read-only or foreign-schema
+    file is an :class:`~eng5_runner.errors.OutputError` naming ``cache.path``.
+    """
 
     def __init__(self, path: Path, *, read_only: bool = False, timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        try:
+            self._open(timeout_s)
+        except sqlite3.Error as exc:
+            from eng5_runner.output.failures import sqlite_error
+
+            db = getattr(self, "db", None)
+            if db is not None:
+                db.close()
+            raise sqlite_error(exc, self.path) from None
+        except OSError as exc:
+            from eng5_runner.output.failures import os_error
+
+            raise os_error(exc) from None
+
+    def _open(self, timeout_s: float) -> None:
+        read_only = self.read_only
+        if not read_only and self.path.exists() and not _writable(self.path):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
         if read_only:
             if not self.path.is_file():
                 raise InputError(
@@ -131,6 +159,24 @@ class SqliteStore(JudgementStore):
             self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
             self._init_schema()
         self.db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        """Refuse a SQLite file whose tables are not this runner's."""
+        for table, wanted in _COLUMNS.items():
+            found = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if self.read_only and not found and table == "failures":
+                continue
+            if not wanted <= found:
+                from eng5_runner.errors import OutputError
+
+                self.db.close()
+                raise OutputError(
+                    f"cache.path={self.path}: a SQLite file of another program or schema "
+                    f"(table {table!r} lacks {', '.join(sorted(wanted - found))})",
+                    hint="point cache.path at a judgement store made by eng5-runner, or at a "
+                    "new file",
+                )
 
     def _init_schema(self) -> None:
         for attempt in range(50):
@@ -160,6 +206,14 @@ class SqliteStore(JudgementStore):
     def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
         if self.read_only:
             raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
+        try:
+            self._put(record, inputs)
+        except sqlite3.Error as exc:
+            from eng5_runner.output.failures import sqlite_error
+
+            raise sqlite_error(exc, self.path) from None
+
+    def _put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         stored = record.model_copy(update={"cached": False}).model_dump_json()
         if record.succeeded:
@@ -233,6 +287,13 @@ class MemoryStore(JudgementStore):
         wanted = sorted(self.data) if keys is None else sorted(set(keys) & self.data.keys())
         for key in wanted:
             yield self.data[key]
+
+
+def _writable(path: Path) -> bool:
+    """The file and its directory can be written (WAL needs -wal/-shm files beside it)."""
+    import os
+
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def open_store(cache: CacheSettings) -> JudgementStore | None:

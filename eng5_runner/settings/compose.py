@@ -38,6 +38,9 @@ def settings_from_cfg(cfg: DictConfig | dict[str, Any]) -> RunnerSettings:
     fields: dict[str, Any] = {
         str(k): v for k, v in data.items() if str(k) not in _IGNORED_TOP_LEVEL
     }
+    from eng5_runner.settings.secret_check import check_no_secrets
+
+    check_no_secrets(fields)
     try:
         settings = RunnerSettings.model_validate(fields)
     except ValidationError as exc:

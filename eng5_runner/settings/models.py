@@ -28,6 +28,29 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def check_http_url(value: str | None) -> str | None:
+    """An ``http(s)://host[:port][/path]`` URL without credentials, or None."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        shown = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise ValueError(f"must be an http:// or https:// URL ({shown}), e.g. https://host/v1")
+    if not parts.hostname:
+        raise ValueError("the URL names no host, e.g. https://host/v1")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "credentials in the URL are not allowed; keys come from environment variables"
+        )
+    return value.strip()
+
+
 class DatasetSettings(_Frozen):
     """Where the essays, grades and writing task come from."""
 
@@ -84,6 +107,11 @@ class JudgeSettings(_Frozen):
     backoff_max_s: float = Field(60.0, ge=0)
     simulated: SimulatedJudgeSettings = SimulatedJudgeSettings()
 
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_http_url(value)
+
     @property
     def generation_params(self) -> dict[str, object]:
         """Everything besides the prompt that can change the judge's answer."""
@@ -135,6 +163,11 @@ class BackendSettings(_Frozen):
     http_retries: int = Field(3, ge=0)
     upload_concurrency: int = Field(10, ge=1)
     registration_concurrency: int = Field(4, ge=1)
+
+    @field_validator("cj_service_url", "content_service_url")
+    @classmethod
+    def _http_urls(cls, value: str | None) -> str | None:
+        return check_http_url(value)
 
     @field_validator("course_code", mode="before")
     @classmethod
