@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -95,10 +96,8 @@ def record_error(paths: RunnerPaths, exc: RunnerError) -> None:
     Best effort: when the run dir itself cannot be written (read-only, disk full)
     the one line on stderr is all there is.
     """
-    try:
+    with contextlib.suppress(OSError):
         _write_error(paths, exc)
-    except OSError:
-        pass
 
 
 def _write_error(paths: RunnerPaths, exc: RunnerError) -> None:

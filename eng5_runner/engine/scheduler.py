@@ -178,7 +178,7 @@ class Scheduler:
         settings: JudgeSettings,
         *,
         prompt_for: Callable[[PairRequest], JudgePrompt],
-        sink: Callable[[JudgementRecord], None],
+        sink: Callable[[JudgementRecord], JudgementRecord | None],
         progress: ProgressDisplay | None = None,
     ) -> None:
         self.judge = judge
@@ -203,8 +203,8 @@ class Scheduler:
         async def worker() -> None:
             for index, job in queue:
                 record = await self.judge_job(job)
+                record = self.sink(record) or record  # the store's answer wins a race
                 results[index] = record
-                self.sink(record)
                 if self.progress is not None:
                     self.progress.advance(record)
                 if self.fatal is not None:

@@ -6,10 +6,18 @@ reason and are never served. The file is shared safely by several processes
 (WAL journal, busy timeout, every write its own short transaction), so
 parallel sweep jobs can use one store. In replay mode the store is opened
 read-only, or a ``.jsonl`` cassette is loaded into memory.
+
+One answer per comparison, even across processes: before judging, a run
+*claims* the keys it needs (``claims`` table, one row per in-flight key, kept
+alive by a heartbeat). A key claimed by a live process is waited for and then
+served from the store; a claim whose heartbeat is older than its TTL (its
+process died) is taken over. ``put`` returns what the store holds, so a run's
+records always equal the store even if two answers raced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -41,6 +49,12 @@ CREATE TABLE IF NOT EXISTS failures (
     stored_at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_by_key ON failures (cache_key);
+CREATE TABLE IF NOT EXISTS claims (
+    cache_key  TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    heartbeat  REAL NOT NULL
+);
 """
 _CHUNK = 500
 
@@ -100,13 +114,30 @@ class JudgementStore:
         """Stored successes among ``keys``, marked ``cached=True``."""
         raise NotImplementedError
 
-    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
-        """Store one finished judgement durably (success or failure)."""
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
+        """Store one finished judgement durably (success or failure).
+
+        Returns the stored success when another answer was stored first (else None).
+        """
         raise NotImplementedError
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
         """Stored successes with their key inputs, by cache key."""
         raise NotImplementedError
+
+    def claim(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        """Claim ``keys`` for ``owner``; return those it now holds (none stored yet)."""
+        return set(keys)
+
+    def claimed_elsewhere(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        """Keys among ``keys`` with a live claim by another owner."""
+        return set()
+
+    def heartbeat(self, owner: str) -> None:
+        """Keep ``owner``'s claims alive."""
+
+    def release(self, owner: str) -> None:
+        """Drop every claim ``owner`` still holds."""
 
     def close(self) -> None:
         """Release the store."""
@@ -203,31 +234,100 @@ class SqliteStore(JudgementStore):
                 )
         return found
 
-    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
+        """Store ``record``; return the stored success when another answer got there first."""
         if self.read_only:
             raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
         try:
-            self._put(record, inputs)
+            return self._put(record, inputs)
         except sqlite3.Error as exc:
             from eng5_runner.output.failures import sqlite_error
 
             raise sqlite_error(exc, self.path) from None
 
-    def _put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+    def _put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         stored = record.model_copy(update={"cached": False}).model_dump_json()
+        earlier: JudgementRecord | None = None
         if record.succeeded:
-            self.db.execute(
+            cursor = self.db.execute(
                 "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
                 (record.cache_key, stored, canonical_json(inputs), now),
             )
+            if cursor.rowcount == 0:
+                earlier = self.get_many([record.cache_key]).get(record.cache_key)
         else:
             self.db.execute(
                 "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now),
             )
+        self.db.execute("DELETE FROM claims WHERE cache_key = ?", (record.cache_key,))
+        return earlier
+
+    def claim(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        if self.read_only or not wanted:
+            return set(wanted)
+        owned: set[str] = set()
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM claims WHERE heartbeat < ?", (now - ttl_s,))
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                done = {
+                    key
+                    for (key,) in self.db.execute(
+                        f"SELECT cache_key FROM judgements WHERE cache_key IN ({marks})", chunk
+                    )
+                }
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO claims (cache_key, owner, claimed_at, heartbeat) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(key, owner, now, now) for key in chunk if key not in done],
+                )
+                owned |= {
+                    key
+                    for (key,) in self.db.execute(
+                        f"SELECT cache_key FROM claims WHERE owner = ? AND cache_key IN ({marks})",
+                        [owner, *chunk],
+                    )
+                }
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        return owned
+
+    def claimed_elsewhere(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        cutoff = time.time() - ttl_s
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found |= {
+                key
+                for (key,) in self.db.execute(
+                    f"SELECT cache_key FROM claims WHERE owner != ? AND heartbeat >= ? "
+                    f"AND cache_key IN ({marks})",
+                    [owner, cutoff, *chunk],
+                )
+            }
+        return found
+
+    def heartbeat(self, owner: str) -> None:
+        if not self.read_only:
+            self.db.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), owner))
+
+    def release(self, owner: str) -> None:
+        if not self.read_only:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
         if keys is None:
@@ -280,7 +380,7 @@ class MemoryStore(JudgementStore):
             if key in self.data
         }
 
-    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
         raise ConfigError(f"cache.path={self.path} is a read-only cassette")
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:

@@ -41,14 +41,14 @@ def check_no_secrets(data: Mapping[str, Any]) -> None:
     """Raise :class:`SecretInConfig` for the first secret-looking value in ``data``."""
     judge = data.get("judge")
     env_name = judge.get("api_key_env") if isinstance(judge, Mapping) else None
-    if isinstance(env_name, str) and env_name:
-        if looks_like_key(env_name) or not _ENV_NAME.match(env_name):
-            raise SecretInConfig(
-                "judge.api_key_env must be the NAME of an environment variable, and the "
-                "value given looks like an API key (it is not shown)",
-                hint="export the key, e.g. export MY_KEY=..., then set judge.api_key_env=MY_KEY",
-                secret=env_name,
-            )
+    bad_name = isinstance(env_name, str) and bool(env_name)
+    if bad_name and (looks_like_key(str(env_name)) or not _ENV_NAME.match(str(env_name))):
+        raise SecretInConfig(
+            "judge.api_key_env must be the NAME of an environment variable, and the "
+            "value given looks like an API key (it is not shown)",
+            hint="export the key, e.g. export MY_KEY=..., then set judge.api_key_env=MY_KEY",
+            secret=str(env_name),
+        )
     secrets = secret_values()
     for key, value in _strings(data):
         text = value.strip()
