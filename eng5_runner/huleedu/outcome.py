@@ -172,6 +172,7 @@ async def publish_and_collect(
         connect_timeout_s=opts.kafka_timeout_s,
         expected_callbacks=len(schedule) if schedule is not None else None,
         on_event=opts.on_event,
+        broker_loss_s=b.broker_loss_s,
     )
     async with collector:
         await publish()

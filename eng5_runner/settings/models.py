@@ -163,6 +163,8 @@ class BackendSettings(_Frozen):
     http_retries: int = Field(3, ge=0)
     upload_concurrency: int = Field(10, ge=1)
     registration_concurrency: int = Field(4, ge=1)
+    broker_loss_s: float = Field(30.0, gt=0)
+    """A Kafka broker unreachable this long mid-run is lost: the run stops with what it has."""
 
     @field_validator("cj_service_url", "content_service_url")
     @classmethod
@@ -335,6 +337,7 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "registration_concurrency",
         "completion_timeout_s",
         "grace_s",
+        "broker_loss_s",
     },
     "cache": {"path"},
     "sweep": {"fail_fast"},
