@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from eng5_runner.errors import RunnerError
+from eng5_runner.inputs.essay_limits import check_essay_sizes
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.output.console import err_console, print_error, print_path
@@ -66,6 +67,7 @@ def _run(cfg: DictConfig, paths: RunnerPaths, overrides: list[str], *, multirun:
     settings = settings_from_cfg(cfg)
     write_manifest(paths, settings, overrides)
     inventory = RunnerInventory.load(settings.dataset, settings.mode)
+    check_essay_sizes(inventory, settings.dataset.max_essay_chars)
     write_manifest(paths, settings, overrides, inventory)
     from eng5_runner.handlers.dispatch import dispatch
 

@@ -187,17 +187,23 @@ class SqliteStore(JudgementStore):
             self.db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            existed = self.path.is_file() and self.path.stat().st_size > 0
             self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+            if existed:
+                self._check_schema()  # before writing anything into someone else's file
             self._init_schema()
         self.db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
         self._check_schema()
 
     def _check_schema(self) -> None:
         """Refuse a SQLite file whose tables are not this runner's."""
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
         for table, wanted in _COLUMNS.items():
             found = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            if self.read_only and not found and table == "failures":
+            if not found and table == "failures" and (self.read_only or "judgements" in tables):
                 continue
+            if not found and not tables:
+                continue  # an empty SQLite file: the schema is created next
             if not wanted <= found:
                 from eng5_runner.errors import OutputError
 

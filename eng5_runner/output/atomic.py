@@ -25,7 +25,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        exc.filename = exc.filename or str(path)
+        if exc.errno is not None:
+            exc.filename = exc.filename or str(path)
         raise
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -36,7 +37,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not exc.filename:
+        if isinstance(exc, OSError) and exc.errno is not None and not exc.filename:
             exc.filename = str(path)  # name the file in the one-line error
         raise
     return path

@@ -67,6 +67,8 @@ class DatasetSettings(_Frozen):
     """The writing task shown to the judge (when ``include_assignment``)."""
     include_assignment: bool = True
     grade_scale: Literal["eng5_np_legacy_9_step", "full_16_step"] = "eng5_np_legacy_9_step"
+    max_essay_chars: int = Field(100_000, ge=1)
+    """A longer essay is an input error (see ``inputs.essay_limits``)."""
 
 
 class SimulatedJudgeSettings(_Frozen):
