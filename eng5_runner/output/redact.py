@@ -27,7 +27,7 @@ _BEARER = re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=\-]{12,}")
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@:]+(?::[^/\s@]*)?@")
 _AUTH_FIELD = re.compile(
     r"(?i)(\"?(?:authorization|x-api-key|api[_-]?key|access[_-]?token)\"?\s*[:=]\s*\"?)"
-    r"[^\s\",}]{6,}"
+    r"(?:(?:bearer|basic)\s+)?[^\s\",}]{6,}"
 )
 
 

@@ -5,7 +5,8 @@ against the run), the schedule (requested comparisons that never arrived
 count as failed) and what the backend said (a timeout, a lost broker or a CJ
 status other than success make the run partial). Rules:
 
-- no successful comparison (but something was asked for) → ``failed``;
+- no successful comparison (but something was asked for, or the backend chose
+  the comparisons and none arrived) → ``failed``;
 - failed + missing above ``report.max_failed_fraction`` of the requested
   comparisons, or the backend did not finish → ``partial``;
 - otherwise ``complete``.
@@ -124,7 +125,7 @@ def assess_run(
     total = requested if requested is not None else len(records)
     fraction = (failed + missing) / total if total else None
     status: RunStatusValue = "complete"
-    if succeeded == 0 and (total > 0 or backend_notes):
+    if succeeded == 0 and (requested is None or requested > 0 or backend_notes):
         status = "failed"
     elif backend_notes or (fraction is not None and fraction > max_failed_fraction):
         status = "partial"
