@@ -78,8 +78,8 @@ def render_alignment_markdown(
         else [
             f"- Estimation: {method}",
             f"- Strongly connected components of the win graph: {bt.n_components}",
-            f"- Essays without wins: {', '.join(bt.zero_win) or 'none'}; "
-            f"without losses: {', '.join(bt.zero_loss) or 'none'}",
+            f"- Essays without wins: {md.escape_text(', '.join(bt.zero_win) or 'none')}; "
+            f"without losses: {md.escape_text(', '.join(bt.zero_loss) or 'none')}",
         ]
     )
     rows = [

@@ -82,6 +82,9 @@ def test_mixed_transient_faults_end_complete(tmp_path: Path, server: FakeLLMServ
     assert not artefact["runner_status"]["partial_data"]
     assert "Run PARTIAL" not in report and "Run FAILED" not in report
     assert "Traceback" not in out.stderr
+    run = tmp_path / "run"  # report.md is written last: a report always has its artefact
+    written = {p.name: p.stat().st_mtime_ns for p in run.iterdir() if p.is_file()}
+    assert written["report.md"] >= max(written["artefact.json"], written["summary.json"])
 
 
 def test_ten_percent_failed_is_partial_exit_4(tmp_path: Path, server: FakeLLMServer) -> None:
