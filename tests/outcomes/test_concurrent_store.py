@@ -47,7 +47,7 @@ def test_two_processes_pay_each_comparison_once(tmp_path: Path) -> None:
         n = next(answers)  # every call answers differently: a double payment would show
         return {"winner": "AB"[n % 2], "justification": f"answer {n}", "confidence": 3}
 
-    with FakeLLMServer(latency=0.15, answer_fn=varied) as server:
+    with FakeLLMServer(latency=0.08, answer_fn=varied) as server:
         first, second = _start(tmp_path, server, "one"), _start(tmp_path, server, "two")
         outs = [p.communicate(timeout=300) for p in (first, second)]
         hits = server.count("/chat/completions")
