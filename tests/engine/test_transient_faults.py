@@ -135,3 +135,21 @@ def test_unwrap_group_prefers_runner_errors_and_interrupts():
     assert unwrap_group(BaseExceptionGroup("g", [err, interrupt])) is interrupt
     plain = ValueError("p")
     assert unwrap_group(plain) is plain
+
+
+async def test_host_going_down_mid_run_is_retried_then_fatal(fake_server, openai_settings) -> None:
+    inventory = make_inventory(5)
+    requests = round_robin([e.essay_id for e in inventory.anchors])
+    seen = []
+
+    def on_record(record) -> None:
+        seen.append(record)
+        if len(seen) == 3:
+            fake_server.stop()  # the host goes away after answering three times
+
+    settings = openai_settings(concurrency=1, max_retries=2)
+    with pytest.raises(ProviderUnreachable) as info:
+        await judge_pairs(settings, inventory, requests, progress=False, on_record=on_record)
+    assert info.value.refused
+    assert [r.succeeded for r in seen] == [True, True, True, False]
+    assert seen[-1].attempts == 3  # not fatal on the first refusal: it had answered before
