@@ -160,9 +160,13 @@ async def judge_pairs(
 ) -> list[JudgementRecord]:
     """One record per request, in order: stored ones first, the rest judged now.
 
+    With a store, the rest are claimed first (:func:`judge_with_claims`): what
+    another run is judging right now is waited for and served, so each
+    comparison is paid once and every record equals what the store holds.
+
     Raises CacheMissError (replay mode, before any judge call), ProviderAuthError
     (missing key before any call; rejected key after in-flight work is stored),
-    ProviderUnreachable (host down after all retries). ``client`` overrides the
+    ProviderUnreachable (refused on first contact, or down after all retries). ``client`` overrides the
     shared HTTP client (it is then not closed here). ``on_record`` sees every
     record as soon as it exists (served ones first), e.g. to stream
     ``comparisons.jsonl``.

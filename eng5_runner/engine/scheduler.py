@@ -259,7 +259,8 @@ class Scheduler:
                     raise classified from raw
             except ProviderError as exc:
                 latency = (time.perf_counter() - t0) * 1000
-                if self.tpm is not None:
+                billed = isinstance(exc, ProviderResponseError) and exc.malformed
+                if self.tpm is not None and not billed:
                     self.tpm.refund(estimate)  # an error answer bills no tokens
                 retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
                 if not isinstance(exc, _NO_ANSWER):
