@@ -166,10 +166,10 @@ async def judge_pairs(
 
     Raises CacheMissError (replay mode, before any judge call), ProviderAuthError
     (missing key before any call; rejected key after in-flight work is stored),
-    ProviderUnreachable (refused on first contact, or down after all retries). ``client`` overrides the
-    shared HTTP client (it is then not closed here). ``on_record`` sees every
-    record as soon as it exists (served ones first), e.g. to stream
-    ``comparisons.jsonl``.
+    ProviderUnreachable (refused on first contact, or down after all retries).
+    ``client`` overrides the shared HTTP client (it is then not closed here).
+    ``on_record`` sees every record as soon as it exists (served ones first),
+    e.g. to stream ``comparisons.jsonl``.
     """
     inputs = ComparisonInputs(settings, inventory)
     key_data = [inputs.inputs(r) for r in requests]
