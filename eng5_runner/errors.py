@@ -8,6 +8,7 @@ RunnerError                      exit 1 unless stated
 │   ├── ProviderTimeout          request timed out after retries
 │   ├── ProviderRateLimited      429 after retries (carries retry_after)
 │   ├── ProviderUnreachable      connection refused / DNS failure
+│   ├── ProviderConnectionLost   reset / dropped mid-request (transient, retried)
 │   └── ProviderResponseError    non-retryable status or malformed answer
 ├── CacheMissError               exit 1: replay mode found no stored judgement
 ├── ServiceError                 exit 1: a HuleEdu HTTP service failed
@@ -15,7 +16,9 @@ RunnerError                      exit 1 unless stated
 ├── KafkaError                   exit 1: broker unreachable or publish failed
 ├── CollectorError               exit 1: CJ reported failure / no results
 ├── ArtefactError                exit 1: an artefact failed schema validation
-└── GateFailed                   exit 3: a report target was missed with report.gate=true
+├── GateFailed                   exit 3: a report target was missed with report.gate=true
+├── IncompleteRun                exit 4: the run is partial or failed (too many failed comparisons)
+└── OutputError                  exit 5: the output dir or the store cannot be written/read
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ class RunnerError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        """The message with its fix, on one line."""
+        """The message with its fix, on one line, secrets redacted (``output.redact``)."""
+        from eng5_runner.output.redact import redact
+
         text = self.message if not self.hint else f"{self.message} — {self.hint}"
-        return " ".join(text.split())
+        return redact(" ".join(text.split()))
 
 
 class ConfigError(RunnerError):
@@ -70,7 +75,15 @@ class ProviderRateLimited(ProviderError):
 
 
 class ProviderUnreachable(ProviderError):
-    """The provider's host could not be reached."""
+    """The provider's host could not be reached; ``refused``: it refused the connection."""
+
+    def __init__(self, message: str, *, hint: str | None = None, refused: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.refused = refused
+
+
+class ProviderConnectionLost(ProviderError):
+    """A connection was reset or dropped mid-request: transient, retried like a 5xx."""
 
 
 class ProviderResponseError(ProviderError):
@@ -110,3 +123,36 @@ class GateFailed(RunnerError):
     """A report target was missed while ``report.gate=true``."""
 
     exit_code = 3
+
+
+class IncompleteRun(RunnerError):
+    """The run ended ``partial`` or ``failed``: too many failed or missing comparisons."""
+
+    exit_code = 4
+
+
+class OutputError(RunnerError):
+    """A file could not be written (disk full, read-only dir) or a store file is unusable."""
+
+    exit_code = 5
+
+
+def unwrap_group(exc: BaseException) -> BaseException:
+    """The exception that matters inside (nested) exception groups.
+
+    KeyboardInterrupt first, then the first RunnerError, then the first leaf;
+    ``exc`` itself when it is no group.
+    """
+    leaves: list[BaseException] = []
+    stack = [exc]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, BaseExceptionGroup):
+            stack[:0] = list(current.exceptions)
+        else:
+            leaves.append(current)
+    for wanted in (KeyboardInterrupt, RunnerError):
+        for leaf in leaves:
+            if isinstance(leaf, wanted):
+                return leaf
+    return leaves[0] if leaves else exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -10,14 +11,23 @@ from typing import Any
 from omegaconf import DictConfig
 
 from eng5_runner.errors import ConfigError, RunnerError
+from eng5_runner.inputs.essay_limits import check_essay_sizes
 from eng5_runner.inputs.inventory import InventoryError, RunnerInventory
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.output.console import err_console, print_error, print_path, print_warning
 from eng5_runner.output.discard import discard_run_dir
+from eng5_runner.output.failures import as_runner_error
 from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.output.provenance import environment_info, git_sha, run_signature, utc_now
 from eng5_runner.settings.compose import settings_from_cfg
 from eng5_runner.settings.models import RunnerMode, RunnerSettings
+from eng5_runner.settings.secret_check import SecretInConfig
+
+
+class _Progress:
+    """How far a run got: while ``checking``, a config error leaves nothing worth keeping."""
+
+    checking = True
 
 
 def run_from_cfg(
@@ -32,31 +42,24 @@ def run_from_cfg(
 
     ``project_dir``: root of relative input paths (see :mod:`eng5_runner.settings.project`).
     """
-    paths = RunnerPaths(output_dir).ensure()
-    checking = True  # still checking settings and inputs: nothing worth keeping yet
+    from eng5_runner.output.redact import install_log_redaction
+
+    install_log_redaction()
+    paths = RunnerPaths(output_dir)
+    progress = _Progress()
     discarded = False
     try:
-        settings = settings_from_cfg(cfg, project_dir=project_dir)
-        write_manifest(paths, settings, overrides, project_dir=project_dir)
         try:
-            inventory = RunnerInventory.load(settings.dataset, settings.mode)
-        except InventoryError as exc:
-            if settings.mode is RunnerMode.PLAN:
-                from eng5_runner.handlers.plan import print_inventory_problems
-
-                print_inventory_problems(exc)
+            return _run(
+                cfg, paths, overrides, multirun=multirun, project_dir=project_dir, progress=progress
+            )
+        except (RunnerError, SystemExit, KeyboardInterrupt):
             raise
-        write_manifest(paths, settings, overrides, inventory, project_dir=project_dir)
-        if settings.mode is not RunnerMode.PLAN:  # plan lists them with its own warnings
-            for warning in inventory.warnings:
-                print_warning(warning)
-        checking = False
-        from eng5_runner.handlers.dispatch import dispatch
-
-        code = dispatch(settings, inventory, paths)
-        if code != 0 and not multirun:
-            raise SystemExit(code)
-        return code
+        except BaseException as raw:
+            translated = as_runner_error(raw)
+            if translated is raw:
+                raise
+            raise translated from None
     except KeyboardInterrupt:
         err_console.print(
             "[bold red]interrupted:[/] judgements already made are kept in the store; "
@@ -64,7 +67,9 @@ def run_from_cfg(
         )
         raise SystemExit(130) from None
     except RunnerError as exc:
-        if checking and isinstance(exc, ConfigError) and not multirun:
+        if isinstance(exc, SecretInConfig):
+            _scrub_hydra_files(paths, exc.secret)
+        if progress.checking and isinstance(exc, ConfigError) and not multirun:
             discarded = discard_run_dir(paths.run_dir)
         if not discarded:
             record_error(paths, exc)
@@ -79,6 +84,50 @@ def run_from_cfg(
             print_path("Output dir", paths.run_dir, style="dim")
 
 
+def _run(
+    cfg: DictConfig,
+    paths: RunnerPaths,
+    overrides: list[str],
+    *,
+    multirun: bool,
+    project_dir: Path | None,
+    progress: _Progress,
+) -> int:
+    """Settings → manifest → inventory → handler; raises what :func:`run_from_cfg` reports."""
+    paths.ensure()
+    settings = settings_from_cfg(cfg, project_dir=project_dir)
+    write_manifest(paths, settings, overrides, project_dir=project_dir)
+    try:
+        inventory = RunnerInventory.load(settings.dataset, settings.mode)
+    except InventoryError as exc:
+        if settings.mode is RunnerMode.PLAN:
+            from eng5_runner.handlers.plan import print_inventory_problems
+
+            print_inventory_problems(exc)
+        raise
+    check_essay_sizes(inventory, settings.dataset.max_essay_chars)
+    write_manifest(paths, settings, overrides, inventory, project_dir=project_dir)
+    if settings.mode is not RunnerMode.PLAN:  # plan lists them with its own warnings
+        for warning in inventory.warnings:
+            print_warning(warning)
+    progress.checking = False
+    from eng5_runner.handlers.dispatch import dispatch
+
+    code = dispatch(settings, inventory, paths)
+    if code != 0 and not multirun:
+        raise SystemExit(code)
+    return code
+
+
+def _scrub_hydra_files(paths: RunnerPaths, secret: str) -> None:
+    """Hydra wrote the overrides before we saw them: take the refused secret out again."""
+    from eng5_runner.output.redact import scrub_files
+
+    hydra_dir = paths.run_dir / ".hydra"
+    if hydra_dir.is_dir():
+        scrub_files(sorted(hydra_dir.glob("*.yaml")), [secret])
+
+
 def _fail_fast(cfg: DictConfig) -> bool:
     """``sweep.fail_fast=true``: the first failed job stops the whole sweep."""
     sweep = cfg.get("sweep") if isinstance(cfg, DictConfig) else None
@@ -86,7 +135,16 @@ def _fail_fast(cfg: DictConfig) -> bool:
 
 
 def record_error(paths: RunnerPaths, exc: RunnerError) -> None:
-    """Store the failure in the run dir so sweeps and users can see it later."""
+    """Store the failure in the run dir so sweeps and users can see it later.
+
+    Best effort: when the run dir itself cannot be written (read-only, disk full)
+    the one line on stderr is all there is.
+    """
+    with contextlib.suppress(OSError):
+        _write_error(paths, exc)
+
+
+def _write_error(paths: RunnerPaths, exc: RunnerError) -> None:
     write_json_atomic(
         paths.error,
         {

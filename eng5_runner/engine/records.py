@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_JUSTIFICATION_CHARS = 2000
+"""Longer judge justifications are stored cut, with :data:`TRUNCATED_MARK`."""
+TRUNCATED_MARK = " … [truncated: {n} characters]"
 
 
 class _Frozen(BaseModel):
@@ -73,6 +77,24 @@ class JudgementRecord(_Frozen):
     request_id: str | None = None
     """huleedu backend: the LLM Provider's request id."""
     prompt_sha256: str | None = None
+
+    @field_validator("justification")
+    @classmethod
+    def _capped(cls, value: str | None) -> str | None:
+        """Justifications longer than :data:`MAX_JUSTIFICATION_CHARS` are cut with a marker."""
+        if value is None or len(value) <= MAX_JUSTIFICATION_CHARS:
+            return value
+        return value[:MAX_JUSTIFICATION_CHARS] + TRUNCATED_MARK.format(n=len(value))
+
+    @field_validator("failure_reason")
+    @classmethod
+    def _no_secrets(cls, value: str | None) -> str | None:
+        """A provider or service echoing a key never gets it into a record."""
+        if not value:
+            return value
+        from eng5_runner.output.redact import redact
+
+        return redact(value)
 
     @property
     def succeeded(self) -> bool:

@@ -14,8 +14,13 @@ differences by ``judge.simulated.scale`` (see ``judges.simulated``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-from collections.abc import Callable, Sequence
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 import httpx
@@ -25,12 +30,23 @@ from eng5_runner.engine.judges.base import make_judge
 from eng5_runner.engine.judges.prompt import PROMPT_TEMPLATE, JudgePrompt, render_prompt
 from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler
-from eng5_runner.engine.store import KeyInputs, cache_key, key_inputs, open_store, text_sha256
+from eng5_runner.engine.store import (
+    JudgementStore,
+    KeyInputs,
+    cache_key,
+    key_inputs,
+    open_store,
+    text_sha256,
+)
 from eng5_runner.errors import CacheMissError
 from eng5_runner.inputs.grade_scales import GRADE_SCALES, grade_rank
 from eng5_runner.inputs.inventory import Essay, RunnerInventory
 from eng5_runner.settings.compose import prompt_text
 from eng5_runner.settings.models import RunnerSettings
+
+CLAIM_TTL_S = 30.0
+"""A claim whose heartbeat is older than this belongs to a dead run and is taken over."""
+CLAIM_POLL_S = 0.25
 
 
 class ComparisonInputs:
@@ -144,12 +160,16 @@ async def judge_pairs(
 ) -> list[JudgementRecord]:
     """One record per request, in order: stored ones first, the rest judged now.
 
+    With a store, the rest are claimed first (:func:`judge_with_claims`): what
+    another run is judging right now is waited for and served, so each
+    comparison is paid once and every record equals what the store holds.
+
     Raises CacheMissError (replay mode, before any judge call), ProviderAuthError
     (missing key before any call; rejected key after in-flight work is stored),
-    ProviderUnreachable (host down after all retries). ``client`` overrides the
-    shared HTTP client (it is then not closed here). ``on_record`` sees every
-    record as soon as it exists (served ones first), e.g. to stream
-    ``comparisons.jsonl``.
+    ProviderUnreachable (refused on first contact, or down after all retries).
+    ``client`` overrides the shared HTTP client (it is then not closed here).
+    ``on_record`` sees every record as soon as it exists (served ones first),
+    e.g. to stream ``comparisons.jsonl``.
     """
     inputs = ComparisonInputs(settings, inventory)
     key_data = [inputs.inputs(r) for r in requests]
@@ -170,33 +190,115 @@ async def judge_pairs(
                     on_record(served)
         if todo:
             by_key = {keys[i]: key_data[i] for i in todo}
-            jobs = [Job(requests[i], keys[i]) for i in todo]
 
-            def sink(record: JudgementRecord) -> None:
-                if store is not None:
-                    store.put(record, by_key[record.cache_key])
+            def sink(record: JudgementRecord) -> JudgementRecord | None:
+                earlier = store.put(record, by_key[record.cache_key]) if store else None
+                shown = record if earlier is None else _as_served(earlier, _request(record))
                 if on_record is not None:
-                    on_record(record)
+                    on_record(shown)
+                return shown if earlier is not None else None
 
-            judged = await _run_judge(
-                settings,
-                inputs,
-                inventory,
-                jobs,
-                sink,
-                client,
-                ProgressDisplay(
-                    len(requests),
-                    done=len(requests) - len(todo),
-                    enabled=progress and settings.show_progress,
-                ),
-            )
-            for i, record in zip(todo, judged, strict=True):
-                results[i] = record
+            async def judge(indices: list[int]) -> None:
+                jobs = [Job(requests[i], keys[i]) for i in indices]
+                judged = await _run_judge(
+                    settings,
+                    inputs,
+                    inventory,
+                    jobs,
+                    sink,
+                    client,
+                    ProgressDisplay(
+                        len(requests),
+                        done=len(requests) - len(indices),
+                        enabled=progress and settings.show_progress,
+                    ),
+                )
+                for i, record in zip(indices, judged, strict=True):
+                    results[i] = record
+
+            if store is None:
+                await judge(todo)
+            else:
+                await judge_with_claims(store, todo, keys, requests, results, judge, on_record)
     finally:
         if store is not None:
             store.close()
     return [r for r in results if r is not None]
+
+
+def _request(record: JudgementRecord) -> PairRequest:
+    return PairRequest(
+        comparison_id=record.comparison_id,
+        a_id=record.essay_a_id,
+        b_id=record.essay_b_id,
+        iteration=record.iteration,
+    )
+
+
+async def judge_with_claims(
+    store: JudgementStore,
+    todo: list[int],
+    keys: Sequence[str],
+    requests: Sequence[PairRequest],
+    results: list[JudgementRecord | None],
+    judge: Callable[[list[int]], Awaitable[None]],
+    on_record: Callable[[JudgementRecord], None] | None,
+) -> None:
+    """Judge what this process claims; wait for (then serve) what another one claimed.
+
+    A key whose claim disappears without a judgement (the other run failed it or
+    died) is claimed again and judged here, so every request ends with a record.
+    """
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    beat = asyncio.create_task(_heartbeat(store, owner))
+    pending = list(todo)
+    try:
+        while pending:
+            owned = store.claim((keys[i] for i in pending), owner, CLAIM_TTL_S)
+            mine = [i for i in pending if keys[i] in owned]
+            if mine:
+                await judge(mine)
+            rest = [i for i in pending if keys[i] not in owned]
+            pending = await _wait_for_others(store, rest, keys, requests, results, owner, on_record)
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+        store.release(owner)
+
+
+async def _wait_for_others(
+    store: JudgementStore,
+    indices: list[int],
+    keys: Sequence[str],
+    requests: Sequence[PairRequest],
+    results: list[JudgementRecord | None],
+    owner: str,
+    on_record: Callable[[JudgementRecord], None] | None,
+) -> list[int]:
+    """Serve keys another run is judging as they land; return those it gave up."""
+    waiting = list(indices)
+    while waiting:
+        hits = store.get_many(keys[i] for i in waiting)
+        for i in waiting:
+            if keys[i] in hits:
+                results[i] = _as_served(hits[keys[i]], requests[i])
+                if on_record is not None:
+                    on_record(results[i])  # type: ignore[arg-type]
+        waiting = [i for i in waiting if keys[i] not in hits]
+        live = store.claimed_elsewhere((keys[i] for i in waiting), owner, CLAIM_TTL_S)
+        orphaned = [i for i in waiting if keys[i] not in live]
+        if orphaned:
+            return orphaned + [i for i in waiting if keys[i] in live]
+        if waiting:
+            await asyncio.sleep(CLAIM_POLL_S)
+    return []
+
+
+async def _heartbeat(store: JudgementStore, owner: str) -> None:
+    while True:
+        await asyncio.sleep(CLAIM_TTL_S / 3)
+        store.heartbeat(owner)
 
 
 async def _run_judge(
@@ -204,7 +306,7 @@ async def _run_judge(
     inputs: ComparisonInputs,
     inventory: RunnerInventory,
     jobs: list[Job],
-    sink: Callable[[JudgementRecord], None],
+    sink: Callable[[JudgementRecord], JudgementRecord | None],
     client: httpx.AsyncClient | None,
     display: ProgressDisplay,
 ) -> list[JudgementRecord]:

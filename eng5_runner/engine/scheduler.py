@@ -5,9 +5,12 @@ for the requests- and tokens-per-minute buckets, then retries 429/5xx,
 timeouts and connection errors with exponential backoff and jitter (a 429's
 ``Retry-After`` wins, capped at ``backoff_max_s``, and pauses every worker).
 A malformed answer is re-asked once. Every finished job, succeeded or failed,
-goes to ``sink`` at once (the store writes it). A rejected key (401) or a
-host still unreachable after all retries stops new work; the error is raised
-once in-flight jobs are recorded.
+goes to ``sink`` at once (the store writes it). A connection reset or dropped
+mid-run is transient (retried like a 5xx; see ``engine.faults``, which also
+classifies SDK and httpx exceptions). A rejected key (401), a host that refuses
+connections on first contact, or one still unreachable after all retries stops
+new work; the error is raised once in-flight jobs are recorded. Exception
+groups from the worker pool are unwrapped to the error that matters.
 """
 
 from __future__ import annotations
@@ -32,16 +35,19 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from eng5_runner.engine.faults import classify
 from eng5_runner.engine.judges.base import Judge
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
 from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
 from eng5_runner.errors import (
     ProviderAuthError,
+    ProviderConnectionLost,
     ProviderError,
     ProviderRateLimited,
     ProviderResponseError,
     ProviderTimeout,
     ProviderUnreachable,
+    unwrap_group,
 )
 from eng5_runner.output.console import err_console
 from eng5_runner.settings.models import JudgeSettings
@@ -172,7 +178,7 @@ class Scheduler:
         settings: JudgeSettings,
         *,
         prompt_for: Callable[[PairRequest], JudgePrompt],
-        sink: Callable[[JudgementRecord], None],
+        sink: Callable[[JudgementRecord], JudgementRecord | None],
         progress: ProgressDisplay | None = None,
     ) -> None:
         self.judge = judge
@@ -185,6 +191,8 @@ class Scheduler:
         self.tpm = TokenBucket(tpm) if tpm else None
         self.cooldown_until = 0.0
         self.fatal: ProviderError | None = None
+        self.contacted = False
+        """True once the host answered anything (a success or an HTTP status)."""
         self.rng = random.Random()
 
     async def run(self, jobs: Sequence[Job]) -> list[JudgementRecord]:
@@ -195,17 +203,20 @@ class Scheduler:
         async def worker() -> None:
             for index, job in queue:
                 record = await self.judge_job(job)
+                record = self.sink(record) or record  # the store's answer wins a race
                 results[index] = record
-                self.sink(record)
                 if self.progress is not None:
                     self.progress.advance(record)
                 if self.fatal is not None:
                     return
 
         workers = min(self.settings.concurrency, len(jobs))
-        async with asyncio.TaskGroup() as group:
-            for _ in range(workers):
-                group.create_task(worker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(workers):
+                    group.create_task(worker())
+        except BaseExceptionGroup as group_error:
+            raise unwrap_group(group_error) from None
         if self.fatal is not None:
             raise self.fatal
         return [r for r in results if r is not None]
@@ -237,15 +248,31 @@ class Scheduler:
             await self._wait_turn(estimate)
             t0 = time.perf_counter()
             try:
-                answer = await self.judge.judge(prompt, job.request)
+                try:
+                    answer = await self.judge.judge(prompt, job.request)
+                except ProviderError:
+                    raise
+                except Exception as raw:  # an SDK's or transport's own exception
+                    classified = classify(raw)
+                    if classified is None:
+                        raise
+                    raise classified from raw
             except ProviderError as exc:
                 latency = (time.perf_counter() - t0) * 1000
+                billed = isinstance(exc, ProviderResponseError) and exc.malformed
+                if self.tpm is not None and not billed:
+                    self.tpm.refund(estimate)  # an error answer bills no tokens
                 retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
+                if not isinstance(exc, _NO_ANSWER):
+                    self.contacted = True
+                if self._refused_at_first_contact(exc):
+                    self.fatal = self.fatal or exc
+                    return self._failed(job, prompt, exc, attempts, latency, started)
                 if isinstance(exc, ProviderResponseError) and exc.malformed:
                     if reasks < MALFORMED_REASKS:
                         reasks += 1
                         continue
-                elif _retryable(exc) and retries < self.settings.max_retries:
+                elif _retryable(exc) and retries < self.settings.max_retries and self.fatal is None:
                     retries += 1
                     delay = self.backoff(retries, retry_after)
                     if retry_after is not None:
@@ -256,9 +283,14 @@ class Scheduler:
                     self.fatal = exc
                 return self._failed(job, prompt, exc, attempts, latency, started)
             latency = (time.perf_counter() - t0) * 1000
+            self.contacted = True
             if self.tpm is not None:
                 self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
             return self._succeeded(job, prompt, answer, attempts, latency, started)
+
+    def _refused_at_first_contact(self, exc: ProviderError) -> bool:
+        """A host that refuses the very first connections is down: no retries."""
+        return isinstance(exc, ProviderUnreachable) and exc.refused and not self.contacted
 
     def _succeeded(
         self,
@@ -324,7 +356,12 @@ class Scheduler:
         )
 
 
+_NO_ANSWER = (ProviderUnreachable, ProviderConnectionLost, ProviderTimeout)
+
+
 def _retryable(exc: ProviderError) -> bool:
-    if isinstance(exc, ProviderRateLimited | ProviderTimeout | ProviderUnreachable):
+    if isinstance(
+        exc, ProviderRateLimited | ProviderTimeout | ProviderUnreachable | ProviderConnectionLost
+    ):
         return True
     return isinstance(exc, ProviderResponseError) and exc.retryable

@@ -6,10 +6,18 @@ reason and are never served. The file is shared safely by several processes
 (WAL journal, busy timeout, every write its own short transaction), so
 parallel sweep jobs can use one store. In replay mode the store is opened
 read-only, or a ``.jsonl`` cassette is loaded into memory.
+
+One answer per comparison, even across processes: before judging, a run
+*claims* the keys it needs (``claims`` table, one row per in-flight key, kept
+alive by a heartbeat). A key claimed by a live process is waited for and then
+served from the store; a claim whose heartbeat is older than its TTL (its
+process died) is taken over. ``put`` returns what the store holds, so a run's
+records always equal the store even if two answers raced.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -41,6 +49,12 @@ CREATE TABLE IF NOT EXISTS failures (
     stored_at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_by_key ON failures (cache_key);
+CREATE TABLE IF NOT EXISTS claims (
+    cache_key  TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    heartbeat  REAL NOT NULL
+);
 """
 _CHUNK = 500
 
@@ -100,24 +114,69 @@ class JudgementStore:
         """Stored successes among ``keys``, marked ``cached=True``."""
         raise NotImplementedError
 
-    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
-        """Store one finished judgement durably (success or failure)."""
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
+        """Store one finished judgement durably (success or failure).
+
+        Returns the stored success when another answer was stored first (else None).
+        """
         raise NotImplementedError
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
         """Stored successes with their key inputs, by cache key."""
         raise NotImplementedError
 
+    def claim(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        """Claim ``keys`` for ``owner``; return those it now holds (none stored yet)."""
+        return set(keys)
+
+    def claimed_elsewhere(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        """Keys among ``keys`` with a live claim by another owner."""
+        return set()
+
+    def heartbeat(self, owner: str) -> None:
+        """Keep ``owner``'s claims alive."""
+
+    def release(self, owner: str) -> None:
+        """Drop every claim ``owner`` still holds."""
+
     def close(self) -> None:
         """Release the store."""
 
 
+_COLUMNS = {
+    "judgements": {"cache_key", "record", "key_inputs", "stored_at"},
+    "failures": {"id", "cache_key", "comparison_id", "reason", "record", "stored_at"},
+}
+
+
 class SqliteStore(JudgementStore):
-    """A SQLite file; one connection per store object, opened once."""
+    """A SQLite file; one connection per store object, opened once.
+
+    Opening checks the file: a plain-text, corrupt, read-only or foreign-schema
+    file is an :class:`~eng5_runner.errors.OutputError` naming ``cache.path``.
+    """
 
     def __init__(self, path: Path, *, read_only: bool = False, timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        try:
+            self._open(timeout_s)
+        except sqlite3.Error as exc:
+            from eng5_runner.output.failures import sqlite_error
+
+            db = getattr(self, "db", None)
+            if db is not None:
+                db.close()
+            raise sqlite_error(exc, self.path) from None
+        except OSError as exc:
+            from eng5_runner.output.failures import os_error
+
+            raise os_error(exc) from None
+
+    def _open(self, timeout_s: float) -> None:
+        read_only = self.read_only
+        if not read_only and self.path.exists() and not _writable(self.path):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
         if read_only:
             if not self.path.is_file():
                 raise InputError(
@@ -128,9 +187,33 @@ class SqliteStore(JudgementStore):
             self.db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            existed = self.path.is_file() and self.path.stat().st_size > 0
             self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+            if existed:
+                self._check_schema()  # before writing anything into someone else's file
             self._init_schema()
         self.db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        """Refuse a SQLite file whose tables are not this runner's."""
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
+        for table, wanted in _COLUMNS.items():
+            found = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if not found and table == "failures" and (self.read_only or "judgements" in tables):
+                continue
+            if not found and not tables:
+                continue  # an empty SQLite file: the schema is created next
+            if not wanted <= found:
+                from eng5_runner.errors import OutputError
+
+                self.db.close()
+                raise OutputError(
+                    f"cache.path={self.path}: a SQLite file of another program or schema "
+                    f"(table {table!r} lacks {', '.join(sorted(wanted - found))})",
+                    hint="point cache.path at a judgement store made by eng5-runner, or at a "
+                    "new file",
+                )
 
     def _init_schema(self) -> None:
         for attempt in range(50):
@@ -157,23 +240,100 @@ class SqliteStore(JudgementStore):
                 )
         return found
 
-    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
+        """Store ``record``; return the stored success when another answer got there first."""
         if self.read_only:
             raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
+        try:
+            return self._put(record, inputs)
+        except sqlite3.Error as exc:
+            from eng5_runner.output.failures import sqlite_error
+
+            raise sqlite_error(exc, self.path) from None
+
+    def _put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         stored = record.model_copy(update={"cached": False}).model_dump_json()
+        earlier: JudgementRecord | None = None
         if record.succeeded:
-            self.db.execute(
+            cursor = self.db.execute(
                 "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
                 (record.cache_key, stored, canonical_json(inputs), now),
             )
+            if cursor.rowcount == 0:
+                earlier = self.get_many([record.cache_key]).get(record.cache_key)
         else:
             self.db.execute(
                 "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now),
             )
+        self.db.execute("DELETE FROM claims WHERE cache_key = ?", (record.cache_key,))
+        return earlier
+
+    def claim(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        if self.read_only or not wanted:
+            return set(wanted)
+        owned: set[str] = set()
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM claims WHERE heartbeat < ?", (now - ttl_s,))
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                done = {
+                    key
+                    for (key,) in self.db.execute(
+                        f"SELECT cache_key FROM judgements WHERE cache_key IN ({marks})", chunk
+                    )
+                }
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO claims (cache_key, owner, claimed_at, heartbeat) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(key, owner, now, now) for key in chunk if key not in done],
+                )
+                owned |= {
+                    key
+                    for (key,) in self.db.execute(
+                        f"SELECT cache_key FROM claims WHERE owner = ? AND cache_key IN ({marks})",
+                        [owner, *chunk],
+                    )
+                }
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        return owned
+
+    def claimed_elsewhere(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        cutoff = time.time() - ttl_s
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found |= {
+                key
+                for (key,) in self.db.execute(
+                    f"SELECT cache_key FROM claims WHERE owner != ? AND heartbeat >= ? "
+                    f"AND cache_key IN ({marks})",
+                    [owner, cutoff, *chunk],
+                )
+            }
+        return found
+
+    def heartbeat(self, owner: str) -> None:
+        if not self.read_only:
+            self.db.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), owner))
+
+    def release(self, owner: str) -> None:
+        if not self.read_only:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
         if keys is None:
@@ -226,13 +386,20 @@ class MemoryStore(JudgementStore):
             if key in self.data
         }
 
-    def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+    def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
         raise ConfigError(f"cache.path={self.path} is a read-only cassette")
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
         wanted = sorted(self.data) if keys is None else sorted(set(keys) & self.data.keys())
         for key in wanted:
             yield self.data[key]
+
+
+def _writable(path: Path) -> bool:
+    """The file and its directory can be written (WAL needs -wal/-shm files beside it)."""
+    import os
+
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def open_store(cache: CacheSettings) -> JudgementStore | None:

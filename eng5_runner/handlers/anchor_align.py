@@ -40,6 +40,4 @@ class AnchorAlignHandler:
         )
         ctx = report_context(settings, inventory, paths, judged)
         code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")
-        if judged.outcome is not None:
-            judged.outcome.raise_for_failure()
         return code

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.errors import ConfigError
 from eng5_runner.handlers.steps.backend_judgements import judge_schedule, submitted_without_results
 from eng5_runner.handlers.steps.mode_schedule import build_schedule
+from eng5_runner.handlers.steps.run_outcome import assess, conclude, status_fields
 from eng5_runner.handlers.steps.write_outputs import (
     report_context,
     write_comparisons,
@@ -99,8 +100,8 @@ class ExecuteHandler:
         if saved is not None:
             result = result.model_copy(update={"saved_cost_usd": saved})
         ctx = report_context(settings, inventory, paths, judged)
-        write_text_atomic(paths.report, render_placement_markdown(result, ctx))
-        status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
+        run_status = assess(settings, judged)
+        status = run_status.status
         artefact = build_artefact(
             ctx=ctx,
             records=judged.records,
@@ -110,6 +111,8 @@ class ExecuteHandler:
             requests=schedule or None,
             extra={"placement": result.model_dump(mode="json")},
             cj_published_scores=judged.cj_published_scores,
+            run_outcome=status_fields(run_status),
+            event_counts=judged.event_counts,
         )
         write_artefact(paths.artefact, artefact)
         summary = write_run_summary(
@@ -124,10 +127,10 @@ class ExecuteHandler:
             students=result.student_rows(),
         )
         html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory)
+        write_text_atomic(paths.report, render_placement_markdown(result, ctx))
         print_placement_summary(result, console)
         print_path("Report", paths.report)
         if html is not None:
             print_path("HTML report", html)
-        if judged.outcome is not None:
-            judged.outcome.raise_for_failure()
+        conclude(run_status, judged, paths)
         return 0

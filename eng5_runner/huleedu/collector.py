@@ -38,6 +38,7 @@ from eng5_runner.huleedu.contracts import (
     LLMComparisonResultV1,
 )
 from eng5_runner.huleedu.kafka import BOOTSTRAP_HINT, KAFKA_TIMEOUT_S, unreachable
+from eng5_runner.huleedu.liveness import BrokerWatch
 from eng5_runner.output.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class BatchCollector:
         connect_timeout_s: float = KAFKA_TIMEOUT_S,
         poll_ms: int = 200,
         on_event: Callable[[CollectedEvents], None] | None = None,
+        broker_loss_s: float = 30.0,
     ) -> None:
         self.bootstrap = bootstrap
         self.batch_id = str(batch_uuid)
@@ -102,6 +104,7 @@ class BatchCollector:
         self.connect_timeout_s = connect_timeout_s
         self.poll_ms = poll_ms
         self.on_event = on_event
+        self.broker_loss_s = broker_loss_s
         self.events = CollectedEvents()
         self._consumer: AIOKafkaConsumer | None = None
         self._seen_requests: set[str] = set()
@@ -173,6 +176,11 @@ class BatchCollector:
                 await asyncio.wait_for(consumer.stop(), self.connect_timeout_s)
             except (TimeoutError, AIOKafkaError, OSError):  # pragma: no cover - best effort
                 log.warning("Kafka consumer did not stop cleanly")
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # we are being cancelled: pass it on
+                log.warning("Kafka consumer stop was cancelled inside aiokafka (broker lost?)")
 
     async def collect(self) -> CollectedEvents:
         """Consume until a stop condition; never raises for a broker lost mid-run."""
@@ -181,6 +189,7 @@ class BatchCollector:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.timeout_s
+        watch = BrokerWatch(self.bootstrap, self.broker_loss_s)
         while self.events.failure is None:
             now = loop.time()
             settle_at = self._settle_at(now)
@@ -189,10 +198,16 @@ class BatchCollector:
             if now >= deadline:
                 self.events.timed_out = True
                 break
+            if await watch.lost():
+                self.events.error = (
+                    f"lost the Kafka broker at {self.bootstrap}: unreachable for "
+                    f"{self.broker_loss_s:g} s (backend.broker_loss_s)"
+                )
+                break
             wait_ms = int(max(0.0, min(self.poll_ms / 1000, deadline - now)) * 1000)
             try:
                 batch = await asyncio.wait_for(
-                    self._consumer.getmany(timeout_ms=wait_ms), wait_ms / 1000 + self.timeout_s
+                    self._consumer.getmany(timeout_ms=wait_ms), wait_ms / 1000 + self.broker_loss_s
                 )
             except (TimeoutError, AIOKafkaError, OSError) as exc:
                 self.events.error = f"lost the Kafka connection: {type(exc).__name__}: {exc}"
@@ -225,11 +240,13 @@ class BatchCollector:
             self.events.foreign_count += 1
             return
         self.events.events_received[kind] += 1
-        self._save(kind, str(envelope.event_id), record.value)
         try:
             self._accept(kind, envelope.data, now)
         except (ValidationError, ValueError) as exc:
-            self._malformed(None, f"{kind} event {envelope.event_id}: {_first_error(exc)}")
+            reason = f"{kind} event {envelope.event_id}: {_first_error(exc)}"
+            self._malformed(record, reason, name=f"{kind}-{envelope.event_id}")
+        else:
+            self._save(kind, str(envelope.event_id), record.value)
         if self.on_event is not None:
             self.on_event(self.events)
 
@@ -257,12 +274,16 @@ class BatchCollector:
         if ev.completion is not None and ev.result is not None and self._both_seen_at is None:
             self._both_seen_at = now
 
-    def _malformed(self, record: ConsumerRecord[Any, Any] | None, reason: str) -> None:
+    def _malformed(
+        self, record: ConsumerRecord[Any, Any] | None, reason: str, *, name: str | None = None
+    ) -> None:
+        """Count and log it; keep its bytes under ``events/malformed/`` (``.json`` if it parsed)."""
         log.warning("skipped malformed event: %s", reason)
         self.events.malformed.append(reason)
         if record is not None:
-            name = f"{record.topic}-p{record.partition}-o{record.offset}"
-            self._save("malformed", name, record.value or b"", suffix=".bin")
+            stem = name or f"{record.topic}-p{record.partition}-o{record.offset}"
+            suffix = ".json" if name else ".bin"
+            self._save("malformed", stem, record.value or b"", suffix=suffix)
 
     def _save(self, kind: str, name: str, value: bytes, suffix: str = ".json") -> None:
         directory = self.events_dir / kind

@@ -306,7 +306,12 @@ class CJAssessmentFailedV1(_Incoming):
         info = self.error_info or (self.system_metadata or {}).get("error_info") or {}
         if isinstance(info, dict) and info:
             code = info.get("error_code") or info.get("code")
-            message = info.get("message") or info.get("error_message") or json.dumps(info)
+            message = (
+                info.get("message")
+                or info.get("error_message")
+                or info.get("reason")
+                or json.dumps(info)
+            )
             return f"{code}: {message}" if code else str(message)
         return f"status={self.status or 'unknown'} (no error details in the event)"
 

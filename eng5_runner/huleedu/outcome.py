@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from eng5_runner.engine.records import JudgementRecord, PairRequest
-from eng5_runner.errors import CollectorError
+from eng5_runner.errors import CollectorError, KafkaError
 from eng5_runner.huleedu.collector import BatchCollector, CollectedEvents, describe
 from eng5_runner.huleedu.hydrate import (
     CjPublishedScores,
@@ -27,6 +27,7 @@ from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.settings.models import RunnerSettings
 
 log = logging.getLogger(__name__)
+CJ_SUCCESS_STATUSES = frozenset({"completed_successfully", "completed", "success", "succeeded"})
 
 
 class HuleeduOutcome(BaseModel):
@@ -55,13 +56,48 @@ class HuleeduOutcome(BaseModel):
     uploaded: int = 0
     reused_uploads: int = 0
     elapsed_s: float = 0.0
+    collection_error: str | None = None
+    """Why collecting stopped early (e.g. the broker was lost)."""
+
+    def status_notes(self) -> list[str]:
+        """Backend facts that make the run partial (see ``reports.run_status``)."""
+        if not self.awaited:
+            return []
+        notes: list[str] = []
+        if self.collection_error is not None:
+            notes.append(f"collection stopped early: {self.collection_error}")
+        if self.timed_out:
+            notes.append(f"timed out after {self.elapsed_s:.0f} s waiting for CJ")
+        if self.cj_failure is not None:
+            notes.append(f"CJ reported the batch as failed: {self.cj_failure}")
+        elif self.cj_status is not None and self.cj_status not in CJ_SUCCESS_STATUSES:
+            notes.append(f"CJ completed with status {self.cj_status!r}, not a success")
+        elif not self.completed and not notes:
+            notes.append("CJ never reported completion")
+        return notes
+
+    def event_counts(self) -> dict[str, int] | None:
+        """Foreign, duplicate and malformed events (None when nothing was awaited)."""
+        if not self.awaited:
+            return None
+        return {
+            "foreign": self.foreign_count,
+            "duplicate": self.duplicate_count,
+            "malformed": self.malformed_count,
+        }
 
     def raise_for_failure(self) -> None:
-        """Raise CollectorError when CJ reported a failure (after the artefact is written)."""
+        """Raise after the artefact is written: CJ failure, or the broker lost mid-run."""
         if self.cj_failure is not None:
             raise CollectorError(
                 f"CJ reported batch {self.batch_uuid} as failed: {self.cj_failure}",
                 hint="see the CJ service logs",
+            )
+        if self.collection_error is not None:
+            raise KafkaError(
+                f"batch {self.batch_uuid}: {self.collection_error}; "
+                f"{len(self.records)} comparison(s) received before that are in the report",
+                hint="check that the Kafka broker is up (backend.kafka_bootstrap), then run again",
             )
 
 
@@ -136,6 +172,7 @@ async def publish_and_collect(
         connect_timeout_s=opts.kafka_timeout_s,
         expected_callbacks=len(schedule) if schedule is not None else None,
         on_event=opts.on_event,
+        broker_loss_s=b.broker_loss_s,
     )
     async with collector:
         await publish()
@@ -165,6 +202,18 @@ def _fill(
         warnings.append(f"collection stopped early: {events.error}")
     if events.failure is not None:
         warnings.append(f"CJ reported the batch as failed: {events.failure.reason()}")
+    completion_status = events.completion.status if events.completion else None
+    if completion_status is not None and completion_status not in CJ_SUCCESS_STATUSES:
+        warnings.append(
+            f"CJ completed the batch with status {completion_status!r}: the results are "
+            "incomplete (see the CJ service logs)"
+        )
+    if events.foreign_count and not events.callbacks:
+        warnings.append(
+            f"all {events.foreign_count} event(s) received belonged to other batches: the "
+            "callbacks probably lack our batch id (request_metadata.bos_batch_id) in their "
+            "metadata"
+        )
     if events.completion is not None and events.result is None:
         warnings.append("CJ completed but its rich result (BT scores) never arrived")
     if events.malformed:
@@ -191,4 +240,5 @@ def _fill(
     outcome.malformed_count = len(events.malformed)
     outcome.duplicate_count = events.duplicate_count
     outcome.foreign_count = events.foreign_count
+    outcome.collection_error = events.error
     outcome.cj_published_scores = published_scores(events.result, id_map)

@@ -16,13 +16,17 @@ err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 def print_error(message: str, *, label: str = "error") -> None:
-    """``error: <message>`` on stderr, one line."""
-    err_console.print(f"[bold red]{label}:[/] {escape(message)}", soft_wrap=True)
+    """``error: <message>`` on stderr, one line, secrets redacted."""
+    from eng5_runner.output.redact import redact
+
+    err_console.print(f"[bold red]{label}:[/] {escape(redact(message))}", soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
-    """``warning: <message>`` on stdout."""
-    console.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
+    """``warning: <message>`` on stdout, secrets redacted."""
+    from eng5_runner.output.redact import redact
+
+    console.print(f"[yellow]warning:[/] {escape(redact(message))}", soft_wrap=True)
 
 
 def print_path(label: str, path: Path | str, *, style: str = "bold") -> None:

@@ -65,7 +65,7 @@ def render_alignment_markdown(
         "Summary",
         headline,
         md.targets_table(r.targets, extra),
-        "Targets met: " + md.badge(r.targets_met),
+        md.targets_met_line(r.targets_met, ctx.status),
     )
     bt = r.bt
     method = (
@@ -79,8 +79,8 @@ def render_alignment_markdown(
         else [
             f"- Estimation: {method}",
             f"- Strongly connected components of the win graph: {bt.n_components}",
-            f"- Essays without wins: {', '.join(bt.zero_win) or 'none'}; "
-            f"without losses: {', '.join(bt.zero_loss) or 'none'}",
+            f"- Essays without wins: {md.escape_text(', '.join(bt.zero_win) or 'none')}; "
+            f"without losses: {md.escape_text(', '.join(bt.zero_loss) or 'none')}",
         ]
     )
     rows = [
@@ -178,12 +178,13 @@ def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
     )
     table.add_row("Somers' d", md.fmt_num(result.somers_d), "", "")
     for check in result.targets:
-        style = "green" if check.passed else "red"
+        shown = md.verdict(check)
+        style = {"pass": "green", "fail": "red"}.get(shown, "yellow")
         table.add_row(
             check.label,
             md.fmt_target_value(check, check.value),
             f"{check.comparator} {md.fmt_target_value(check, check.threshold)}",
-            f"[{style}]{'pass' if check.passed else 'fail'}[/]",
+            f"[{style}]{shown}[/]",
         )
     pos = result.position
     table.add_row("Slot-A win share", md.fmt_pct(pos.rate, 1), f"p = {md.fmt_p(pos.p_value)}", "")

@@ -36,7 +36,7 @@ CHECKSUM_PROCEDURE = (
     "sha256 over UTF-8 json.dumps(artefact, sort_keys=True, separators=(',', ':'), "
     "ensure_ascii=False, allow_nan=False) with validation.artefact_checksum set to ''"
 )
-ArtefactStatus = Literal["stub", "complete", "partial"]
+ArtefactStatus = Literal["stub", "complete", "partial", "failed"]
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +80,8 @@ def build_artefact(
     extra: Mapping[str, Any] | None = None,
     requests: Sequence[PairRequest] | None = None,
     cj_published_scores: Sequence[Mapping[str, Any]] | None = None,
+    run_outcome: Mapping[str, Any] | None = None,
+    event_counts: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Assemble the artefact (sealed with its checksum); :func:`write_artefact` validates it."""
     counts = count_records(records)
@@ -144,7 +146,7 @@ def build_artefact(
         "analysis": analysis,
         "costs": _costs(records),
         "runner_status": {
-            "partial_data": ctx.partial_data or status == "partial",
+            "partial_data": ctx.partial_data or status in ("partial", "failed"),
             "observed": {
                 "comparisons": counts.total,
                 "succeeded": counts.successful,
@@ -160,6 +162,10 @@ def build_artefact(
             "procedure": CHECKSUM_PROCEDURE,
         },
     }
+    if run_outcome is not None:
+        data["runner_status"]["outcome"] = dict(run_outcome)
+    if event_counts is not None:
+        data["runner_status"]["events"] = dict(event_counts)
     if requests is not None:
         data["requests"] = [request.model_dump(mode="json") for request in requests]
     if cj_published_scores is not None:

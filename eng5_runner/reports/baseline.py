@@ -15,7 +15,7 @@ from typing import Any
 
 from eng5_runner.errors import InputError
 from eng5_runner.reports.context import Frozen
-from eng5_runner.reports.markdown import fmt_num
+from eng5_runner.reports.markdown import escape_text, fmt_num
 
 
 class MetricDelta(Frozen):
@@ -139,10 +139,15 @@ def render_baseline_markdown(comparison: BaselineComparison) -> str:
         f"**Regressions** (ordered correctly in the baseline, inverted now): "
         f"{len(comparison.regressions)}",
     ]
-    lines += [f"- {hi} above {lo} expected; now below" for hi, lo in comparison.regressions]
+    lines += [
+        f"- {escape_text(hi)} above {escape_text(lo)} expected; now below"
+        for hi, lo in comparison.regressions
+    ]
     lines += [
         "",
         f"**Improvements** (inverted in the baseline, correct now): {len(comparison.improvements)}",
     ]
-    lines += [f"- {hi} now above {lo}" for hi, lo in comparison.improvements]
+    lines += [
+        f"- {escape_text(hi)} now above {escape_text(lo)}" for hi, lo in comparison.improvements
+    ]
     return "\n".join(lines) + "\n"

@@ -351,7 +351,7 @@ def render_boundary_markdown(
     summary = md.section(
         "Summary",
         md.targets_table(result.targets, extra),
-        "Targets met: " + md.badge(result.targets_met),
+        md.targets_met_line(result.targets_met, ctx.status),
     )
     rows = [
         _pair_row(f"{pr.higher} > {pr.lower}", f"{pr.higher_grade} / {pr.lower_grade}", pr.stats)
@@ -424,7 +424,9 @@ def print_boundary_summary(result: BoundaryResult, console: Console) -> None:
         )
     console.print(table)
     for check in result.targets:
-        verdict = "[green]pass[/]" if check.passed else "[red]fail[/]"
+        shown = md.verdict(check)
+        style = {"pass": "green", "fail": "red"}.get(shown, "yellow")
+        verdict = f"[{style}]{shown}[/]"
         console.print(
             f"{check.label}: {md.fmt_target_value(check, check.value)} "
             f"(target {check.comparator} {check.threshold:g}) {verdict}"

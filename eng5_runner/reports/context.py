@@ -84,6 +84,9 @@ class ReportContext(Frozen):
     overrides: tuple[str, ...] = ()
     partial_data: bool = False
     warnings: tuple[str, ...] = ()
+    status: Literal["complete", "partial", "failed"] = "complete"
+    status_banner: tuple[str, ...] = ()
+    """Lines of the run-status banner (empty for a complete run)."""
 
     @field_validator("git_sha")
     @classmethod
@@ -285,6 +288,8 @@ class TargetCheck(Frozen):
     passed: bool
     integer: bool = False
     """A count (shown without decimals)."""
+    unverified: bool = False
+    """Computed on a partial or failed run: never shown as a pass (see reports.run_status)."""
 
     @classmethod
     def at_most(cls, name: str, label: str, value: float | None, limit: float) -> TargetCheck:

@@ -14,6 +14,7 @@ from pathlib import Path
 from eng5_runner.reports.context import FailedJudgement, ReportContext, TargetCheck
 
 DASH = "—"
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 SIMULATED_BANNER = (
     "Simulated judge — not an LLM; numbers show the pipeline, not a prompt's quality."
 )
@@ -71,16 +72,49 @@ def fmt_target_value(check: TargetCheck, value: float | None) -> str:
 
 
 def badge(passed: bool | None) -> str:
-    """Pass/fail badge; None (no target) → em dash."""
+    """Pass/fail badge; None (no target, or not checkable) → em dash."""
     if passed is None:
         return DASH
     return "✅ pass" if passed else "❌ fail"
 
 
+def verdict(check: TargetCheck) -> str:
+    """``pass`` / ``fail`` / ``n/a``: no value, or a partial run, is never a pass."""
+    if check.value is None:
+        return "n/a"
+    if check.unverified:
+        return "n/a (partial data)"
+    return "pass" if check.passed else "fail"
+
+
+def check_badge(check: TargetCheck) -> str:
+    """The table badge of one target check (see :func:`verdict`)."""
+    shown = verdict(check)
+    if shown.startswith("n/a"):
+        return "⚠️ " + shown
+    return badge(check.passed)
+
+
+def targets_met_line(met: bool, status: str) -> str:
+    """``Targets met: …``; a partial or failed run never says pass."""
+    shown = badge(met) if status == "complete" else f"⚠️ n/a (run {status})"
+    return "Targets met: " + shown
+
+
+def escape_text(value: object) -> str:
+    """Untrusted text (judge output, ids, CSV values) made inert in markdown.
+
+    Line breaks are folded, a ``<`` that could open a tag or an autolink becomes
+    ``&lt;`` (no raw HTML), pipes are escaped (tables stay intact) and ``](`` is
+    broken up (no links or images). Comparators such as ``<=`` stay as written.
+    """
+    text = _TAG_START.sub("&lt;", " ".join(str(value).split()))
+    return text.replace("|", "\\|").replace("](", "]\\(")
+
+
 def cell(value: object) -> str:
-    """Text safe inside a table cell: pipes escaped, line breaks folded."""
-    text = str(value) if value is not None else DASH
-    return " ".join(text.replace("|", "\\|").split()) or DASH
+    """Text safe inside a table cell (see :func:`escape_text`)."""
+    return escape_text(value if value is not None else DASH) or DASH
 
 
 def truncate(text: str | None, limit: int = 120) -> str:
@@ -120,18 +154,24 @@ def document(*sections: str) -> str:
 
 def header(title: str, ctx: ReportContext, warnings: Sequence[str] = ()) -> str:
     """Title, banners (simulated judge, partial data, warnings) and a one-line summary."""
-    lines = [f"# {title}", ""]
+    lines = [f"# {escape_text(title)}", ""]
+    if ctx.status_banner:
+        head, *rest = ctx.status_banner
+        lines += [f"> **{escape_text(head)}**"]
+        lines += [f"> - {escape_text(line)}" for line in rest]
+        lines += [""]
     if ctx.simulated:
         lines += [f"> **{SIMULATED_BANNER}**", ""]
-    if ctx.partial_data:
+    if ctx.partial_data and not ctx.status_banner:
         lines += [
             "> **Partial data:** the run did not finish (timeout, interruption or missing "
             "results); the numbers use only the judgements that arrived.",
             "",
         ]
     for warning in dict.fromkeys((*ctx.warnings, *warnings)):
-        lines += [f"> ⚠️ {' '.join(warning.split())}", ""]
-    experiment = f" · experiment `{ctx.experiment_name}`" if ctx.experiment_name else ""
+        lines += [f"> ⚠️ {escape_text(warning)}", ""]
+    name = " ".join((ctx.experiment_name or "").replace("`", "'").split())
+    experiment = f" · experiment `{name}`" if name else ""
     lines.append(
         f"Generated {ctx.created_at} · mode `{ctx.mode}` · judge `{ctx.judge_provider}` / "
         f"`{ctx.judge_model}` · signature `{ctx.run_signature}`{experiment}"
@@ -146,7 +186,7 @@ def targets_table(checks: Sequence[TargetCheck], extra_rows: Sequence[Sequence[s
             check.label,
             fmt_target_value(check, check.value),
             f"{check.comparator} {fmt_target_value(check, check.threshold)}",
-            badge(check.passed),
+            check_badge(check),
         )
         for check in checks
     ]

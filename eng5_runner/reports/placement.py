@@ -23,7 +23,7 @@ from eng5_runner.inputs.grade_scales import GRADE_SCALES, UnknownGradeError, gra
 from eng5_runner.inputs.inventory import Essay
 from eng5_runner.reports.anchor_scale import LockedScale
 from eng5_runner.reports.context import Frozen, ReportContext, count_records, finite
-from eng5_runner.reports.markdown import fmt_num
+from eng5_runner.reports.markdown import cell, escape_text, fmt_num
 from eng5_runner.reports.position import PositionSummary, bt_inputs, position_summary
 from eng5_runner.stats.position import consecutive_repeats
 from eng5_runner.stats.projection import UNCERTAIN_BELOW
@@ -342,7 +342,10 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
     """The execute report: projected grades, validation, position, then the anchors."""
     from eng5_runner.reports.position import render_position_markdown
 
-    lines = [f"# Student placement report: {ctx.batch_label}", ""]
+    lines = [f"# Student placement report: {escape_text(ctx.batch_label)}", ""]
+    if ctx.status_banner:
+        head, *rest = ctx.status_banner
+        lines += [f"> **{escape_text(head)}**", *(f"> - {escape_text(x)}" for x in rest), ""]
     if ctx.simulated:
         lines += [
             "> **Simulated judge — not an LLM; numbers show the pipeline, not a prompt's "
@@ -393,10 +396,10 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
             expected = fmt_num(s.expected_grade_rank, 1)
             cj = f"{s.cj_grade or '—'} | " if cj_column else ""
             lines.append(
-                f"| {s.rank} | {s.label} | {fmt_num(s.theta, 2)} ± {fmt_num(s.se, 2)} | "
+                f"| {s.rank} | {cell(s.label)} | {fmt_num(s.theta, 2)} ± {fmt_num(s.se, 2)} | "
                 f"{s.projected_grade or '—'}{flag} | {_fmt_pct(s.max_prob)} | {expected} | "
                 f"{cj}`{probability_bar(s.grade_probs)}` | "
-                f"{s.below or '—'} … {s.above or '—'} |"
+                f"{cell(s.below or '—')} … {cell(s.above or '—')} |"
             )
         uncertain = sum(1 for s in result.students if s.uncertain)
         lines += [
@@ -438,7 +441,7 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
         "| --- | --- | ---: |",
     ]
     lines += [
-        f"| {label} | {grade} | {fmt_num(theta, 2)} |"
+        f"| {cell(label)} | {cell(grade)} | {fmt_num(theta, 2)} |"
         for label, grade, theta in result.anchors_on_scale
     ]
     lines += [

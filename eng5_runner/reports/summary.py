@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from eng5_runner.reports.boundary import BoundaryResult
 
 SUMMARY_FILE = "summary.json"
-SummaryStatus = Literal["stub", "complete", "partial", "error"]
+SummaryStatus = Literal["stub", "complete", "partial", "failed", "error"]
 Metric = float | int | list[float] | None
 
 

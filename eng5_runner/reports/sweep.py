@@ -101,6 +101,16 @@ class SweepSummary(BaseModel):
         return True
 
 
+def _job_status(summary: dict[str, Any], error: dict[str, Any] | None) -> str:
+    """``success`` only for a complete run without error; else why not."""
+    if error and error.get("error_type") == "GateFailed":
+        return "gate_failed"
+    run_status = summary.get("status")
+    if run_status in ("partial", "failed"):
+        return str(run_status)
+    return "error" if error else "success"
+
+
 def read_job(job_dir: Path) -> SweepRow | None:
     """One row from a job dir's manifest, summary and error files; None if not a job."""
     manifest = _load(job_dir / "manifest.json")
@@ -111,7 +121,7 @@ def read_job(job_dir: Path) -> SweepRow | None:
     overrides = tuple((manifest or {}).get("overrides", []))
     mode = (summary or manifest or {}).get("mode")
     if summary is not None:
-        status = "gate_failed" if error and error.get("error_type") == "GateFailed" else "success"
+        status = _job_status(summary, error)
         return SweepRow(
             job=job_dir.name,
             overrides=overrides,

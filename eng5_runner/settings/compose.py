@@ -47,6 +47,9 @@ def settings_from_cfg(
     }
     if project_dir is not None:
         fields = anchor_input_paths(fields, project_dir)
+    from eng5_runner.settings.secret_check import check_no_secrets
+
+    check_no_secrets(fields)
     try:
         settings = RunnerSettings.model_validate(fields)
     except ValidationError as exc:

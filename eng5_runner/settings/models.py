@@ -28,6 +28,29 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def check_http_url(value: str | None) -> str | None:
+    """An ``http(s)://host[:port][/path]`` URL without credentials, or None."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        shown = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise ValueError(f"must be an http:// or https:// URL ({shown}), e.g. https://host/v1")
+    if not parts.hostname:
+        raise ValueError("the URL names no host, e.g. https://host/v1")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "credentials in the URL are not allowed; keys come from environment variables"
+        )
+    return value.strip()
+
+
 class DatasetSettings(_Frozen):
     """Where the essays, grades and writing task come from."""
 
@@ -46,6 +69,8 @@ class DatasetSettings(_Frozen):
     grade_scale: Literal["eng5_np_legacy_9_step", "full_16_step"] = "eng5_np_legacy_9_step"
     allow_unmatched_grades: bool = False
     """Grade-sheet rows that name no anchor file: a warning instead of an input error."""
+    max_essay_chars: int = Field(100_000, ge=1)
+    """A longer essay is an input error (see ``inputs.essay_limits``)."""
 
 
 class SimulatedJudgeSettings(_Frozen):
@@ -88,6 +113,11 @@ class JudgeSettings(_Frozen):
     outcome: Literal["binary", "confidence"] = "binary"
     """How a judgement enters the BT fit: a clear win (binary) or a soft outcome from the
     judge's 1–5 confidence (see docs/metrics.md "Graded outcomes")."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return check_http_url(value)
 
     @property
     def generation_params(self) -> dict[str, object]:
@@ -140,6 +170,13 @@ class BackendSettings(_Frozen):
     http_retries: int = Field(3, ge=0)
     upload_concurrency: int = Field(10, ge=1)
     registration_concurrency: int = Field(4, ge=1)
+    broker_loss_s: float = Field(30.0, gt=0)
+    """A Kafka broker unreachable this long mid-run is lost: the run stops with what it has."""
+
+    @field_validator("cj_service_url", "content_service_url")
+    @classmethod
+    def _http_urls(cls, value: str | None) -> str | None:
+        return check_http_url(value)
 
     @field_validator("course_code", mode="before")
     @classmethod
@@ -251,6 +288,8 @@ class ReportSettings(_Frozen):
     position); ``none`` is upstream's model (b = 0)."""
     anchor_scale: Path | None = None
     """execute: an anchor-align run directory whose anchor judgements and fit are reused."""
+    max_failed_fraction: float = Field(0.05, ge=0, le=1)
+    """Above this share of failed or missing comparisons the run is ``partial`` (exit 4)."""
 
 
 class SweepSettings(_Frozen):
@@ -312,9 +351,10 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "registration_concurrency",
         "completion_timeout_s",
         "grace_s",
+        "broker_loss_s",
     },
     "cache": {"path"},
     "sweep": {"fail_fast", "objective"},
-    "report": {"gate", "baseline", "plots"},
+    "report": {"gate", "baseline", "plots", "max_failed_fraction"},
 }
 TOP_LEVEL_NON_SEMANTIC = {"show_progress", "tags", "batch_label"}

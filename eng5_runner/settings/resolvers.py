@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -30,6 +31,17 @@ def _package_path(relative: str = "") -> str:
     return str(PACKAGE_DIR / relative) if relative else str(PACKAGE_DIR)
 
 
+def safe_name(value: object) -> str:
+    """``${eng5.safe_name:…}``: one path component; ``/``, ``..`` and odd characters → ``_``.
+
+    Keeps a prompt or experiment name such as ``../../etc`` from placing the run
+    dir outside ``outputs/``.
+    """
+    text = re.sub(r"[^A-Za-z0-9._+=-]", "_", str(value))
+    text = re.sub(r"\.{2,}", "_", text).strip(".")
+    return text[:120] or "run"
+
+
 def register_resolvers() -> None:
     """Register the project's resolvers; safe to call more than once."""
     if not OmegaConf.has_resolver("eng5.sample"):
@@ -38,3 +50,5 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("eng5.prompt_name", _prompt_name)
     if not OmegaConf.has_resolver("eng5.package"):
         OmegaConf.register_new_resolver("eng5.package", _package_path)
+    if not OmegaConf.has_resolver("eng5.safe_name"):
+        OmegaConf.register_new_resolver("eng5.safe_name", safe_name)

@@ -55,6 +55,12 @@ class WorkerBehaviour:
     model: str = "gpt-5.1"
     pipeline: bool = False
     """Send callbacks without waiting for each acknowledgement (flushed before completion)."""
+    completion_status: str = "completed_successfully"
+    """The completion event's ``status`` (e.g. ``failed_critically``)."""
+    failure_error_info: dict[str, Any] | None = None
+    """Replaces the failure event's ``system_metadata.error_info`` (e.g. ``{"reason": …}``)."""
+    no_batch_id: bool = False
+    """Callbacks lack ``bos_batch_id`` in ``request_metadata`` (a CJ build that drops it)."""
 
 
 @dataclass
@@ -181,7 +187,7 @@ class FakeCJWorker:
         meta = {
             "essay_a_id": a,
             "essay_b_id": b,
-            "bos_batch_id": batch,
+            **({} if beh.no_batch_id else {"bos_batch_id": batch}),
             "cj_batch_id": job,
             "cj_source": "els",
             "cj_request_type": "cj_comparison",
@@ -264,7 +270,8 @@ class FakeCJWorker:
                             "entity_type": "batch",
                             "processing_stage": "failed",
                             "event": "cj_assessment.failed",
-                            "error_info": {
+                            "error_info": beh.failure_error_info
+                            or {
                                 "error_code": "PROCESSING_ERROR",
                                 "message": "LLM provider unavailable",
                             },
@@ -312,7 +319,7 @@ class FakeCJWorker:
                 "entity_type": "batch",
                 "parent_id": data.get("assignment_id"),
                 "timestamp": _now(),
-                "status": "completed_successfully",
+                "status": self.behaviour.completion_status,
                 "system_metadata": {
                     "entity_id": batch,
                     "entity_type": "batch",

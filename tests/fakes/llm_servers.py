@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ class Fault:
     """What to do instead of (or before) a normal answer."""
 
     kind: str
-    """status | slow | stall | garbage | answer | drop"""
+    """status | slow | stall | garbage | answer | drop | reset | echo"""
     status: int = 500
     retry_after: str | None = None
     delay: float = 0.0
@@ -67,6 +68,16 @@ def bad_answer(**answer: Any) -> Fault:
 
 def stall() -> Fault:
     return Fault("stall")
+
+
+def reset() -> Fault:
+    """Abort the connection with a TCP RST (SO_LINGER 0): ``ConnectionResetError``."""
+    return Fault("reset")
+
+
+def echo_key(status: int = 400) -> Fault:
+    """An error body that echoes the request's Authorization / x-api-key header."""
+    return Fault("echo", status=status)
 
 
 @dataclass
@@ -189,6 +200,17 @@ class FakeLLMServer:
                 assert request.transport is not None
                 request.transport.close()
                 return web.Response(status=500)
+            elif fault.kind == "reset":
+                transport = request.transport
+                assert transport is not None
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+                return web.Response(status=500)
+            elif fault.kind == "echo":
+                given = request.headers.get("Authorization") or request.headers.get("x-api-key")
+                return _error(fault.status, f"bad request with credentials {given}")
             elif fault.kind == "answer":
                 answer = dict(fault.answer or {})
         payload = (

@@ -302,4 +302,5 @@ async def test_timeout_and_malformed_callbacks_end_as_partial_data(
     assert len(outcome.records) == 9 and outcome.malformed_count == 1
     assert any("timed out" in w for w in outcome.warnings)
     assert any("malformed" in w for w in outcome.warnings)
-    assert len(list((hl_paths.events_dir / "comparisons").glob("*.json"))) == 10
+    assert len(list((hl_paths.events_dir / "comparisons").glob("*.json"))) == 9
+    assert len(list((hl_paths.events_dir / "malformed").glob("comparisons-*.json"))) == 1

@@ -192,3 +192,24 @@ async def test_admin_preflight_and_token_handling(
     for error in errors.values():
         assert ADMIN_TOKEN not in error.one_line() and "wrong-token" not in error.one_line()
     assert ADMIN_TOKEN not in caplog.text
+
+
+async def test_service_echoing_the_admin_token_never_shows_it(
+    services: HuleeduServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging as _logging
+
+    from eng5_runner.output.redact import RedactingFilter
+
+    monkeypatch.setenv("HULEEDU_ADMIN_TOKEN", ADMIN_TOKEN)
+    services.cj.inject(
+        "/admin/v1/", status=500, times=10, body={"error": f"token {ADMIN_TOKEN} rejected"}
+    )
+    async with make_client(5) as client:
+        cj = CJClient(_caller(client), services.cj_url)
+        with pytest.raises(HttpStatusError) as info:
+            await cj.get_instructions(ASSIGNMENT_ID, ADMIN_TOKEN)
+    assert ADMIN_TOKEN not in info.value.one_line()
+    record = _logging.LogRecord("x", _logging.ERROR, __file__, 1, "body: %s", (ADMIN_TOKEN,), None)
+    RedactingFilter().filter(record)
+    assert ADMIN_TOKEN not in record.getMessage()

@@ -139,8 +139,11 @@ async def test_malformed_duplicate_and_foreign_events_are_skipped(
     assert len(events.malformed) == 3 and events.duplicate_count == 3
     assert events.foreign_count == 4
     assert sum(1 for c in events.callbacks if c.is_error) == ROUND_ROBIN // 10
-    assert len(list((tmp_path / "ev" / "malformed").iterdir())) == 1  # the raw garbage
-    assert len(list((tmp_path / "ev" / "comparisons").glob("*.json"))) == ROUND_ROBIN + 2 + 3
+    malformed = sorted(p.name for p in (tmp_path / "ev" / "malformed").iterdir())
+    assert len(malformed) == 3  # the raw garbage, and the 2 events that fail validation
+    assert sum(name.endswith(".bin") for name in malformed) == 1
+    assert sum(name.startswith("comparisons-") for name in malformed) == 2
+    assert len(list((tmp_path / "ev" / "comparisons").glob("*.json"))) == ROUND_ROBIN + 3
 
 
 @pytest.mark.kafka

@@ -168,6 +168,11 @@ def transport_error(exc: httpx.TransportError, url: str) -> ProviderError:
     detail = f"{type(cause or exc).__name__}: {cause or exc}".rstrip(": ")
     if isinstance(exc, httpx.UnsupportedProtocol):
         raise ConfigError(f"judge.base_url gives an unsupported URL: {url}")
+    from eng5_runner.engine.faults import classify
+
+    classified = classify(exc, url)
+    if classified is not None:
+        return classified
     if isinstance(cause, TimeoutError) or isinstance(
         exc, httpx.ReadTimeout | httpx.WriteTimeout | httpx.PoolTimeout
     ):

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.engine.records import JudgementRecord, PairRequest
-from eng5_runner.errors import ConfigError
+from eng5_runner.errors import ConfigError, RunnerError
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.paths import RunnerPaths
 from eng5_runner.settings.models import RunnerMode, RunnerSettings
@@ -28,6 +28,14 @@ class JudgedRun(BaseModel):
     cj_published_scores: list[dict[str, Any]] | None = None
     outcome: Any = None
     """The HuleeduOutcome, for the huleedu backend."""
+    requested: int | None = None
+    """Comparisons asked for (None when CJ chooses them)."""
+    backend_notes: tuple[str, ...] = ()
+    """Why the backend did not finish (timeout, lost broker, CJ status); see run_status."""
+    fatal: Any = None
+    """A RunnerError that stopped judging; raised once the outputs are written."""
+    event_counts: dict[str, int] | None = None
+    """huleedu: foreign, duplicate and malformed events (artefact runner_status.events)."""
 
 
 def judge_schedule(
@@ -38,13 +46,35 @@ def judge_schedule(
 ) -> JudgedRun:
     """Run the schedule on the chosen backend; one ``asyncio.run`` per run."""
     if settings.backend.kind == "local":
-        from eng5_runner.engine.run_local import judge_pairs
-
-        records = asyncio.run(
-            judge_pairs(settings, inventory, schedule, progress=settings.show_progress)
-        )
-        return JudgedRun(records=tuple(records))
+        return _judge_locally(settings, inventory, schedule)
     return _judge_on_huleedu(settings, inventory, schedule, paths)
+
+
+def _judge_locally(
+    settings: RunnerSettings, inventory: RunnerInventory, schedule: Sequence[PairRequest]
+) -> JudgedRun:
+    """Judge on the local engine; a fatal provider error keeps what was judged."""
+    from eng5_runner.engine.run_local import judge_pairs
+
+    seen: dict[str, JudgementRecord] = {}
+
+    def keep(record: JudgementRecord) -> None:
+        seen[record.comparison_id] = record
+
+    try:
+        records = asyncio.run(
+            judge_pairs(
+                settings, inventory, schedule, progress=settings.show_progress, on_record=keep
+            )
+        )
+    except RunnerError as exc:
+        if not seen:
+            raise  # nothing was judged (a missing key, a replay miss): nothing to report
+        order = [r.comparison_id for r in schedule if r.comparison_id in seen]
+        kept = tuple(seen[cid] for cid in order)
+        note = f"stopped early: {type(exc).__name__}: {exc.one_line()}"
+        return JudgedRun(records=kept, requested=len(schedule), backend_notes=(note,), fatal=exc)
+    return JudgedRun(records=tuple(records), requested=len(schedule))
 
 
 def _judge_on_huleedu(
@@ -68,6 +98,9 @@ def _judge_on_huleedu(
         outcome = asyncio.run(flows.run_anchor_align(settings, inventory, paths))
     scores = outcome.cj_published_scores
     return JudgedRun(
+        requested=len(schedule) if settings.mode is RunnerMode.BOUNDARY_TEST else None,
+        backend_notes=tuple(outcome.status_notes()),
+        event_counts=outcome.event_counts(),
         records=tuple(outcome.records),
         partial_data=outcome.partial_data,
         batch_uuid=str(outcome.batch_uuid),

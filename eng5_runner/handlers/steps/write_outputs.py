@@ -43,9 +43,10 @@ def report_context(
     warnings: Sequence[str] = (),
 ) -> ReportContext:
     """Provenance shared by every report of this run."""
+    from eng5_runner.handlers.steps.run_outcome import assess
     from eng5_runner.reports.context import ReportContext
 
-    return ReportContext.from_settings(
+    ctx = ReportContext.from_settings(
         settings,
         run_signature=run_signature(settings),
         git_sha=git_sha(),
@@ -55,6 +56,16 @@ def report_context(
         partial_data=judged.partial_data if judged else False,
         warnings=[*(judged.warnings if judged else ()), *warnings],
         batch_uuid=judged.batch_uuid if judged else None,
+    )
+    if judged is None:
+        return ctx
+    status = assess(settings, judged)
+    return ctx.model_copy(
+        update={
+            "status": status.status,
+            "status_banner": tuple(status.banner_lines()),
+            "partial_data": ctx.partial_data or status.partial_data,
+        }
     )
 
 
@@ -101,10 +112,20 @@ def finish_run(
 ) -> int:
     """Plots, report, artefact and summary for an alignment or boundary result.
 
-    Everything is built in memory first and then written (each file atomically);
-    the terminal summary and the report path are printed last. Raises GateFailed,
-    after everything is written, when ``report.gate`` is on and a target is missed.
+    Everything is built in memory first and then written (each file atomically):
+    plots, artefact, summary and report.md last, so a report on disk always has its
+    artefact. The terminal summary, the status banner and the report path are
+    printed last. Then :func:`run_outcome.conclude` raises for a fatal error or a
+    partial/failed run; else GateFailed when ``report.gate`` is on and a target is
+    missed.
     """
+    from eng5_runner.handlers.steps.run_outcome import (
+        assess,
+        conclude,
+        honest_metrics,
+        honest_result,
+        status_fields,
+    )
     from eng5_runner.output.console import console, print_path
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
@@ -133,9 +154,11 @@ def finish_run(
         )
     write_plots, render, summarise, print_summary = steps
     baseline = load_baseline(settings.report.baseline) if settings.report.baseline else None
+    run_status = assess(settings, judged)
+    result = honest_result(result, run_status)
+    status = run_status.status
     subtitle = plot_subtitle(ctx)
     plots = write_plots(result, paths.plots_dir, subtitle) if settings.report.plots else []
-    status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
     artefact = build_artefact(
         ctx=ctx,
         records=judged.records,
@@ -144,9 +167,13 @@ def finish_run(
         status=status,
         requests=schedule,
         cj_published_scores=judged.cj_published_scores,
+        run_outcome=status_fields(run_status),
+        event_counts=judged.event_counts,
     )
+    artefact["metrics"] = honest_metrics(artefact["metrics"], run_status)
     markdown = render(result, ctx, plots=plots)
     summary = summarise(result, ctx=ctx, status=status)
+    summary = summary.model_copy(update={"metrics": honest_metrics(summary.metrics, run_status)})
     if baseline is not None and settings.report.baseline is not None:
         comparison = compare_with_baseline(artefact, baseline, settings.report.baseline)
         markdown += "\n" + render_baseline_markdown(comparison)
@@ -159,14 +186,15 @@ def finish_run(
                 "metrics": {**summary.metrics, "baseline_regressions": len(comparison.regressions)}
             }
         )
-    write_text_atomic(paths.report, markdown)
     write_artefact(paths.artefact, artefact)
     summary.write(paths.summary)
     html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory, baseline)
+    write_text_atomic(paths.report, markdown)
     print_summary(result, console)
     print_path("Report", paths.report)
     if html is not None:
         print_path("HTML report", html)
+    conclude(run_status, judged, paths)
     if settings.report.gate and not result.targets_met:
         raise GateFailed(
             "report.gate=true and at least one target was missed",
