@@ -38,7 +38,7 @@ def build_placement_view(
             str(s.get("label")),
             float(s["theta"]),
             f"{s.get('label')} · θ = {float(s['theta']):.2f} · "
-            f"indicative {s.get('indicative_grade') or '—'}",
+            f"projected {s.get('projected_grade') or '—'}",
         )
         for s in students
         if num(s.get("theta")) is not None
@@ -58,8 +58,8 @@ def build_placement_view(
     if status in FAILED_STATUSES:
         return PlacementView(students, strip), tiles, "The run failed: no placement.", "bad"
     headline = (
-        f"{n} student essay(s) placed on the anchors' scale. The indicative grade is the "
-        "nearest anchor's: a reading aid, not a calibrated projection."
+        f"{n} student essay(s) placed on the anchors' scale, each with projected grade "
+        "probabilities from a proportional-odds model validated leave-one-anchor-out."
     )
     return (
         PlacementView(students, strip),
