@@ -8,14 +8,16 @@ RunnerError                      exit 1 unless stated
 │   ├── ProviderTimeout          request timed out after retries
 │   ├── ProviderRateLimited      429 after retries (carries retry_after)
 │   ├── ProviderUnreachable      connection refused / DNS failure
-│   └── ProviderResponseError    non-retryable status or malformed answer
+│   ├── ProviderResponseError    non-retryable status or malformed answer
+│   └── PreflightFailed          exit 2 (1 if transient): judge.preflight's first call failed
 ├── CacheMissError               exit 1: replay mode found no stored judgement
 ├── ServiceError                 exit 1: a HuleEdu HTTP service failed
 │   └── RegistrationError        anchor registration failed (lists files)
 ├── KafkaError                   exit 1: broker unreachable or publish failed
 ├── CollectorError               exit 1: CJ reported failure / no results
 ├── ArtefactError                exit 1: an artefact failed schema validation
-└── GateFailed                   exit 3: a report target was missed with report.gate=true
+├── GateFailed                   exit 3: a report target was missed with report.gate=true
+└── SpendCapReached              exit 4: judge.max_cost_usd would be exceeded
 """
 
 from __future__ import annotations
@@ -110,3 +112,25 @@ class GateFailed(RunnerError):
     """A report target was missed while ``report.gate=true``."""
 
     exit_code = 3
+
+
+class SpendCapReached(RunnerError):
+    """The next judge calls would cost more than ``judge.max_cost_usd`` (exit 4).
+
+    Everything judged before the stop is stored; raising the cap and running the
+    same command again resumes.
+    """
+
+    exit_code = 4
+
+
+class PreflightFailed(ProviderError):
+    """``judge.preflight=true``: the first comparison failed, nothing else was sent.
+
+    Exit 2 when the request itself was wrong (key, model, parameters, answer
+    format); exit 1 when the provider failed transiently after every retry.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, config_fault: bool) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = 2 if config_fault else 1

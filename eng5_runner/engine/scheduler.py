@@ -34,7 +34,9 @@ from rich.text import Text
 
 from eng5_runner.engine.judges.base import Judge
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
+from eng5_runner.engine.limits.base import RateLimiter
 from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
+from eng5_runner.engine.spend import SpendGuard
 from eng5_runner.errors import (
     ProviderAuthError,
     ProviderError,
@@ -112,6 +114,7 @@ class ProgressDisplay:
         console = console or err_console
         self.bar: Progress | None = None
         self.failed, self.tokens, self.cost = 0, 0, 0.0
+        self.cost_known = True
         if enabled and console.is_terminal:
             self.bar = Progress(
                 TextColumn("[bold]{task.description}"),
@@ -121,11 +124,17 @@ class ProgressDisplay:
                 _RateColumn(),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[tokens]:,} tok"),
-                TextColumn("${task.fields[cost]:.4f}"),
+                TextColumn("{task.fields[cost_text]}"),
                 console=console,
             )
             self.task = self.bar.add_task(
-                description, total=total, completed=done, failed=0, tokens=0, cost=0.0
+                description,
+                total=total,
+                completed=done,
+                failed=0,
+                tokens=0,
+                cost=0.0,
+                cost_text="$0.0000",
             )
 
     def __enter__(self) -> ProgressDisplay:
@@ -149,8 +158,14 @@ class ProgressDisplay:
         self.failed += not record.succeeded
         self.tokens += record.prompt_tokens + record.completion_tokens
         self.cost += record.cost_usd
+        self.cost_known = self.cost_known and (record.cost_known or not record.succeeded)
         self.bar.update(
-            self.task, advance=1, failed=self.failed, tokens=self.tokens, cost=self.cost
+            self.task,
+            advance=1,
+            failed=self.failed,
+            tokens=self.tokens,
+            cost=self.cost,
+            cost_text=f"${self.cost:.4f}" if self.cost_known else "price unknown",
         )
 
 
@@ -174,8 +189,13 @@ class Scheduler:
         prompt_for: Callable[[PairRequest], JudgePrompt],
         sink: Callable[[JudgementRecord], None],
         progress: ProgressDisplay | None = None,
+        limiter: RateLimiter | None = None,
+        spend: SpendGuard | None = None,
     ) -> None:
         self.judge = judge
+        self.limiter = limiter
+        self.spend = spend
+        self.capped = False
         self.settings = settings
         self.prompt_for = prompt_for
         self.sink = sink
@@ -194,7 +214,13 @@ class Scheduler:
 
         async def worker() -> None:
             for index, job in queue:
+                hold = self._reserve(job)
+                if hold is None:
+                    self.capped = True
+                    return
                 record = await self.judge_job(job)
+                if self.spend is not None:
+                    self.spend.settle(hold, record.cost_usd)
                 results[index] = record
                 self.sink(record)
                 if self.progress is not None:
@@ -208,7 +234,19 @@ class Scheduler:
                 group.create_task(worker())
         if self.fatal is not None:
             raise self.fatal
+        if self.capped and self.spend is not None:
+            raise self.spend.error(sum(r is None for r in results))
         return [r for r in results if r is not None]
+
+    def _reserve(self, job: Job) -> float | None:
+        """The worst-case cost held under ``judge.max_cost_usd`` (None: over the cap)."""
+        if self.capped:
+            return None
+        if self.spend is None:
+            return 0.0
+        prompt = self.prompt_for(job.request)
+        amount = self.spend.worst_case(estimate_tokens(prompt, 0) * 4 // 3 + 1)  # ≈ 3 chars/token
+        return amount if self.spend.reserve(amount) else None
 
     def backoff(self, retry: int, retry_after: float | None) -> float:
         """Seconds before retry number ``retry`` (1-based)."""
@@ -222,6 +260,9 @@ class Scheduler:
         pause = self.cooldown_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
+        if self.limiter is not None:
+            await self.limiter.acquire(tokens)
+            return
         if self.rpm is not None:
             await self.rpm.acquire(1)
         if self.tpm is not None:
@@ -256,7 +297,9 @@ class Scheduler:
                     self.fatal = exc
                 return self._failed(job, prompt, exc, attempts, latency, started)
             latency = (time.perf_counter() - t0) * 1000
-            if self.tpm is not None:
+            if self.limiter is not None:
+                self.limiter.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
+            elif self.tpm is not None:
                 self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
             return self._succeeded(job, prompt, answer, attempts, latency, started)
 
@@ -294,6 +337,12 @@ class Scheduler:
             cache_key=job.cache_key,
             response_sha256=answer.response_sha256,
             prompt_sha256=prompt_sha256(prompt),
+            request_id=answer.request_id,
+            cached_input_tokens=answer.cached_input_tokens,
+            cache_write_tokens=answer.cache_write_tokens,
+            reasoning_tokens=answer.reasoning_tokens,
+            cost_known=answer.cost_known,
+            cache_saved_usd=answer.cache_saved_usd,
         )
 
     def _failed(

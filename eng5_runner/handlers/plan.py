@@ -128,10 +128,19 @@ def _print_plan(plan: dict[str, Any]) -> None:
         )
     )
     est = plan["estimate"]
+    cost = "price unknown" if est["cost_usd"] is None else f"≈ ${est['cost_usd']:.4f}"
+    cache = (
+        f" ({est['cached_input_tokens']:,} cached, {100 * est['cache_hit_rate']:.0f}%)"
+        if est.get("cached_input_tokens")
+        else ""
+    )
+    reasoning = (
+        f" incl. {est['reasoning_tokens']:,} reasoning" if est.get("reasoning_tokens") else ""
+    )
     console.print(
         f"Comparisons ({plan['planned_mode']}, {plan['pairing']}): [bold]{plan['comparisons']}"
-        f"[/]   ≈ {est['prompt_tokens']:,} prompt + {est['completion_tokens']:,} answer tokens"
-        f"   ≈ ${est['cost_usd']:.4f}"
+        f"[/]   ≈ {est['prompt_tokens']:,} prompt{cache} + {est['completion_tokens']:,} answer"
+        f"{reasoning} tokens   {escape(cost)}"
     )
     for warning in plan["warnings"]:
         print_warning(warning)
