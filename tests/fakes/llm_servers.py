@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import re
 import socket
 import threading
@@ -145,6 +146,8 @@ class FakeLLMServer:
         self._runner: web.AppRunner | None = None
         self._release: asyncio.Event | None = None
         self._cached: set[str] = set()
+        self._prompts: dict[str, list[str]] = {}
+        self.billed: list[dict[str, Any]] = []
         self.port = 0
 
     # -- configuration -------------------------------------------------------------
@@ -257,20 +260,45 @@ class FakeLLMServer:
             self._cached.add(key)
         return 0, tokens
 
+    def _prefix_cached(self, key: str, text: str) -> int:
+        """OpenAI-style: the longest prefix shared with an earlier prompt under ``key``,
+        in 128-token steps, once it reaches ``cache_min_tokens``."""
+        with self._lock:
+            earlier = self._prompts.setdefault(key, [])
+            common = max((len(os.path.commonprefix([text, e])) for e in earlier), default=0)
+            earlier.append(text)
+            del earlier[:-8]
+        tokens = common // 4 // 128 * 128
+        return tokens if tokens >= self.cache_min_tokens else 0
+
+    def _bill(
+        self, kind: str, body: dict[str, Any], total: int, cached: int, written: int, output: int
+    ) -> None:
+        """What the provider would bill: kept so tests can price it independently."""
+        with self._lock:
+            self.billed.append(
+                {
+                    "kind": kind,
+                    "model": str(body.get("model")),
+                    "input_tokens": total,
+                    "cache_read_tokens": cached,
+                    "cache_write_tokens": written,
+                    "output_tokens": output,
+                }
+            )
+
     def _openai_payload(self, body: dict[str, Any], answer: Answer, request_id: str) -> str:
         text = json.dumps(answer)
         if "response_format" not in body:
             text = f"Here is my verdict.\n```json\n{text}\n```"
         prompt_tokens = _tokens(body)
         cached = 0
-        if body.get("prompt_cache_key"):
-            system = next(
-                (_text(m["content"]) for m in body["messages"] if m.get("role") == "system"), ""
-            )
-            prefix_tokens = len(system) // 4 // 128 * 128  # OpenAI caches in 128-token steps
-            seen, _ = self._cache_lookup(f"{body['prompt_cache_key']}|{system}", prefix_tokens)
-            cached = seen
+        key = body.get("prompt_cache_key")
+        if key:
+            prompt_text = "".join(_text(m.get("content")) for m in body["messages"])
+            cached = self._prefix_cached(str(key), prompt_text)
         output = self.answer_tokens + self.reasoning_tokens
+        self._bill("openai", body, prompt_tokens, cached, 0, output)
         completion = ChatCompletion(
             id=f"chatcmpl-{request_id}",
             object="chat.completion",
@@ -309,6 +337,7 @@ class FakeLLMServer:
         else:
             block = TextBlock(type="text", text=f"My verdict:\n```json\n{json.dumps(answer)}\n```")
         output = self.answer_tokens + 5 + self.reasoning_tokens
+        self._bill("anthropic", body, total, cached, written, output)
         message = Message(
             id=f"msg_{request_id}",
             type="message",
