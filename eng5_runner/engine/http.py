@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import httpx2
-from openai import DefaultAioHttpClient
 
 from eng5_runner.settings.models import JudgeSettings
 
@@ -62,4 +61,6 @@ def build_client(
         return httpx2.AsyncClient(transport=transport, **options)
     if kind == "httpx":
         return httpx2.AsyncClient(**options)
+    from openai import DefaultAioHttpClient  # the SDKs are slow to import: only when judging
+
     return DefaultAioHttpClient(**options)

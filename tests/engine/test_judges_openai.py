@@ -213,3 +213,34 @@ async def test_rejected_key_aborts_after_recording(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"sk-wrong-key-zzzz" not in path.read_bytes()
+
+
+async def test_azure_and_organisation_from_the_sdk_environment(monkeypatch):
+    """AZURE_OPENAI_ENDPOINT (and no judge.base_url) selects Azure OpenAI; OPENAI_ORG_ID is read."""
+    from openai import AsyncAzureOpenAI, AsyncOpenAI
+
+    from eng5_runner.engine.http import build_client
+    from eng5_runner.engine.judges.sdk_clients import openai_client
+    from eng5_runner.errors import ConfigError
+    from eng5_runner.settings.models import JudgeSettings
+
+    settings = JudgeSettings(provider="openai", model="gpt-4.1")
+    http = build_client(settings)
+    try:
+        monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("OPENAI_ORG_ID", "org-test")
+        plain = openai_client(settings, http)
+        assert type(plain) is AsyncOpenAI and plain.organization == "org-test"
+        assert plain.max_retries == 0
+        monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example-resource.invalid")
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", FAKE_KEY)
+        with pytest.raises(ConfigError, match="OPENAI_API_VERSION"):
+            openai_client(settings, http)
+        monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+        azure = openai_client(settings, http)
+        assert isinstance(azure, AsyncAzureOpenAI) and azure.max_retries == 0
+        assert "example-resource.invalid" in str(azure.base_url)
+        custom = settings.model_copy(update={"base_url": "http://127.0.0.1:9/v1"})
+        assert type(openai_client(custom, http)) is AsyncOpenAI  # an explicit base_url wins
+    finally:
+        await http.aclose()

@@ -16,6 +16,7 @@ from rich.console import Console
 from eng5_runner.engine.pairing import round_robin
 from eng5_runner.engine.run_local import judge_pairs
 from eng5_runner.engine.scheduler import ProgressDisplay
+from eng5_runner.handlers.plan import plan_warnings
 from eng5_runner.handlers.steps.cost_estimate import REASONING_TOKENS, estimate_cost
 from eng5_runner.reports.context import count_records
 from eng5_runner.settings.models import PromptSettings
@@ -148,6 +149,7 @@ async def test_unknown_model_is_price_unknown_everywhere(
     counts = count_records(records)
     assert "price unknown" in counts.cost_text() and "$" not in counts.cost_text()
     assert estimate_cost(settings, inventory, requests).cost_usd is None
+    assert any("price unknown" in w for w in plan_warnings(settings, inventory))
     out = io.StringIO()
     display = ProgressDisplay(len(records), console=Console(file=out, force_terminal=True))
     with display:

@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import re
 import socket
 import threading
@@ -265,7 +264,7 @@ class FakeLLMServer:
         in 128-token steps, once it reaches ``cache_min_tokens``."""
         with self._lock:
             earlier = self._prompts.setdefault(key, [])
-            common = max((len(os.path.commonprefix([text, e])) for e in earlier), default=0)
+            common = max((_common_prefix(text, e) for e in earlier), default=0)
             earlier.append(text)
             del earlier[:-8]
         tokens = common // 4 // 128 * 128
@@ -440,6 +439,18 @@ def closed_port() -> int:
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     body = {"error": {"message": message, "type": "fake_error", "code": status}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix (binary search over slice comparisons, C speed)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _text(content: object) -> str:

@@ -30,7 +30,12 @@ from eng5_runner.engine.judges.parsing import (
 )
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.judges.sdk_clients import anthropic_client, resolve_api_key
-from eng5_runner.engine.judges.sdk_judge import SdkJudge, check_request
+from eng5_runner.engine.judges.sdk_judge import (
+    SdkJudge,
+    check_request,
+    construct_response,
+    sdk_post,
+)
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.settings.models import JudgeSettings
@@ -89,17 +94,11 @@ class AnthropicJudge(SdkJudge):
         return body
 
     async def judge(self, prompt: JudgePrompt, request: PairRequest) -> JudgeAnswer:
-        body = self.body(prompt)
-        extra = self.extra or None
-
-        async def send() -> tuple[Message, bytes, str | None]:
-            raw = await self.client.messages.with_raw_response.create(**body, extra_body=extra)
-            content = await raw.read()
-            return await raw.parse(), content, raw.request_id
-
-        message, content, request_id = await self.call(send)
-        if not isinstance(message, Message):  # a non-JSON body comes back as text
-            raise malformed(f"response body is not JSON: {content[:80]!r}")
+        body = {**self.body(prompt), **self.extra}
+        content, request_id = await self.call(
+            lambda: sdk_post(self.client, "/v1/messages", body, None, "request-id")
+        )
+        message = construct_response(Message, content)
         return self.answer(
             self.parsed(message),
             model=message.model,

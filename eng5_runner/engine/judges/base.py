@@ -13,11 +13,10 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
-from eng5_runner.engine.http import SdkHttpClient
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.errors import (
@@ -30,6 +29,9 @@ from eng5_runner.errors import (
     ProviderUnreachable,
 )
 from eng5_runner.settings.models import JudgeSettings
+
+if TYPE_CHECKING:
+    from eng5_runner.engine.http import SdkHttpClient
 
 _KEY_LIKE = re.compile(r"\b(?:sk|pk|key|token)[-_][\w*.\-]{4,}", re.IGNORECASE)
 _RETRYABLE_STATUS = {408, 409, 425, 500, 502, 503, 504, 520, 522, 524, 529}

@@ -29,7 +29,12 @@ from eng5_runner.engine.judges.parsing import (
 )
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.judges.sdk_clients import openai_client, resolve_api_key
-from eng5_runner.engine.judges.sdk_judge import SdkJudge, check_request
+from eng5_runner.engine.judges.sdk_judge import (
+    SdkJudge,
+    check_request,
+    construct_response,
+    sdk_post,
+)
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.settings.models import JudgeSettings
@@ -105,24 +110,17 @@ class ChatJudge(SdkJudge):
 
     async def ask(self, prompt: JudgePrompt, *, structured: bool) -> JudgeAnswer:
         """Send one comparison and read the answer."""
-        body = self.body(prompt, structured=structured)
-        extra = self.extra or None
-
-        async def send() -> tuple[ChatCompletion, bytes, str | None]:
-            raw = await self.client.chat.completions.with_raw_response.create(
-                **body, extra_body=extra, extra_headers=self.headers
-            )
-            return raw.parse(), raw.content, raw.request_id
-
-        completion, content, request_id = await self.call(send)
+        body = {**self.body(prompt, structured=structured), **self.extra}
+        content, request_id = await self.call(
+            lambda: sdk_post(self.client, "/chat/completions", body, self.headers, "x-request-id")
+        )
+        completion = construct_response(ChatCompletion, content)
         return self.read(completion, content, request_id, structured=structured)
 
     def read(
         self, completion: ChatCompletion, raw: bytes, request_id: str | None, *, structured: bool
     ) -> JudgeAnswer:
         """``choices[0].message.content`` and ``usage`` into a JudgeAnswer."""
-        if not isinstance(completion, ChatCompletion):  # a non-JSON body comes back as text
-            raise malformed(f"response body is not JSON: {raw[:80]!r}")
         if not completion.choices:
             raise malformed("no choices in the response")
         choice = completion.choices[0]

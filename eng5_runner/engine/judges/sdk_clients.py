@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 
 from anthropic import AsyncAnthropic
-from openai import AsyncAzureOpenAI, AsyncOpenAI
+from openai import AsyncAzureOpenAI, AsyncOpenAI, OpenAIError
 
 from eng5_runner.engine.http import SdkHttpClient
-from eng5_runner.errors import ProviderAuthError
+from eng5_runner.errors import ConfigError, ProviderAuthError
 from eng5_runner.settings.models import JudgeSettings
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -66,12 +66,18 @@ def openai_client(
     """AsyncOpenAI (or AsyncAzureOpenAI) for ``openai`` and ``openai_compatible``."""
     key = resolve_api_key(settings, required=key_required)
     if uses_azure(settings):
-        return AsyncAzureOpenAI(
-            api_key=key,
-            max_retries=0,
-            timeout=settings.timeout_s,
-            http_client=http_client,
-        )
+        try:
+            return AsyncAzureOpenAI(
+                api_key=key,
+                max_retries=0,
+                timeout=settings.timeout_s,
+                http_client=http_client,
+            )
+        except (OpenAIError, ValueError) as exc:
+            raise ConfigError(
+                f"Azure OpenAI ({AZURE_ENDPOINT_ENV} is set): {exc}",
+                hint="set OPENAI_API_VERSION, or unset AZURE_OPENAI_ENDPOINT for api.openai.com",
+            ) from None
     return AsyncOpenAI(
         api_key=key or NO_KEY,
         base_url=settings.base_url or None,
