@@ -116,7 +116,16 @@ async def sdk_post(
 
 
 def construct_response(model: type[M], content: bytes) -> M:
-    """The SDK response model from a JSON body (lenient, as the SDK builds it)."""
+    """The SDK response model from a JSON body.
+
+    Validated by pydantic-core first (fast); a body that does not fully fit
+    (an OpenAI-compatible server leaving out fields) is built leniently, as
+    the SDK itself does.
+    """
+    try:
+        return cast(M, model.model_validate_json(content))
+    except ValidationError:
+        pass
     try:
         data = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError):
