@@ -196,6 +196,7 @@ class Scheduler:
         self.limiter = limiter
         self.spend = spend
         self.capped = False
+        self.spend_settled = asyncio.Condition()
         self.settings = settings
         self.prompt_for = prompt_for
         self.sink = sink
@@ -214,13 +215,14 @@ class Scheduler:
 
         async def worker() -> None:
             for index, job in queue:
-                hold = self._reserve(job)
+                hold = await self._reserve(job)
                 if hold is None:
-                    self.capped = True
                     return
                 record = await self.judge_job(job)
                 if self.spend is not None:
-                    self.spend.settle(hold, record.cost_usd)
+                    async with self.spend_settled:
+                        self.spend.settle(hold, record.cost_usd)
+                        self.spend_settled.notify_all()
                 results[index] = record
                 self.sink(record)
                 if self.progress is not None:
@@ -238,15 +240,27 @@ class Scheduler:
             raise self.spend.error(sum(r is None for r in results))
         return [r for r in results if r is not None]
 
-    def _reserve(self, job: Job) -> float | None:
-        """The worst-case cost held under ``judge.max_cost_usd`` (None: over the cap)."""
+    async def _reserve(self, job: Job) -> float | None:
+        """Hold the job's worst-case cost under ``judge.max_cost_usd``; None: stop.
+
+        A job that does not fit waits for the calls in flight to settle (their
+        real cost is usually far below the worst case); with nothing in flight
+        and still no room, the run stops.
+        """
         if self.capped:
             return None
         if self.spend is None:
             return 0.0
         prompt = self.prompt_for(job.request)
         amount = self.spend.worst_case(estimate_tokens(prompt, 0) * 4 // 3 + 1)  # ≈ 3 chars/token
-        return amount if self.spend.reserve(amount) else None
+        async with self.spend_settled:
+            while not self.spend.reserve(amount):
+                if self.capped or self.spend.reserved <= 1e-12:
+                    self.capped = True
+                    self.spend_settled.notify_all()
+                    return None
+                await self.spend_settled.wait()
+        return amount
 
     def backoff(self, retry: int, retry_after: float | None) -> float:
         """Seconds before retry number ``retry`` (1-based)."""
