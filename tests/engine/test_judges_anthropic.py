@@ -97,6 +97,18 @@ async def test_effort_and_thinking(fake_server, inventory, make_settings, monkey
     assert record.completion_tokens == 730
 
 
+async def test_deprecated_model_warns_once(
+    fake_server, inventory, make_settings, monkeypatch, capsys
+):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    settings = make_settings("anthropic", model="claude-sonnet-4-5", base_url=fake_server.url)
+    requests = round_robin([e.essay_id for e in inventory.anchors])
+    records = await judge_pairs(settings, inventory, requests, progress=False)
+    assert all(r.succeeded for r in records)
+    out = capsys.readouterr().out
+    assert out.count("claude-sonnet-4-5 is deprecated") == 1 and "November 30th, 2026" in out
+
+
 def test_default_model_is_current_and_not_deprecated():
     listed = get_args(get_args(ModelParam)[0])
     assert DEFAULT_MODEL in listed and DEFAULT_MODEL not in DEPRECATED_MODELS

@@ -38,6 +38,7 @@ from eng5_runner.engine.judges.sdk_judge import (
 )
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
+from eng5_runner.output.console import print_warning
 from eng5_runner.settings.models import JudgeSettings
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -57,6 +58,12 @@ class AnthropicJudge(SdkJudge):
         self.client = anthropic_client(settings, http_client)
         self.params = anthropic_params(settings)
         self.warn_dropped(self.params)
+        retired = deprecated_models().get(settings.model)
+        if retired:
+            print_warning(
+                f"judge.model={settings.model} is deprecated by Anthropic and retires on "
+                f"{retired}; the default is {DEFAULT_MODEL}"
+            )
         managed = MANAGED_FIELDS | ({"thinking"} if "thinking" in self.params.fields else set())
         sample = self.body(JudgePrompt("s", "u"))
         merged = check_request(
@@ -121,6 +128,15 @@ class AnthropicJudge(SdkJudge):
         if message.stop_reason == "refusal":
             raise malformed("the model refused to answer")
         raise malformed("no text answer in the response")
+
+
+def deprecated_models() -> dict[str, str]:
+    """The installed SDK's list of deprecated models and their end-of-life dates."""
+    try:
+        from anthropic._data import DEPRECATED_MODELS
+    except ImportError:  # a private module: an SDK without it just gives no warning
+        return {}
+    return dict(DEPRECATED_MODELS)
 
 
 def message_usage(message: Message) -> TokenUsage:
