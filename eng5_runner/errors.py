@@ -52,6 +52,9 @@ class InputError(ConfigError):
 class ProviderError(RunnerError):
     """The LLM provider could not produce a judgement."""
 
+    spent_usd: float = 0.0
+    """What the failed call was still billed (e.g. a malformed answer); set by the judge."""
+
 
 class ProviderAuthError(ProviderError):
     """The API key is missing or was rejected (a configuration mistake: exit 2)."""

@@ -287,6 +287,7 @@ class Scheduler:
         prompt = self.prompt_for(job.request)
         estimate = estimate_tokens(prompt, self.settings.max_tokens)
         started, attempts, retries, reasks = utc_now(), 0, 0, 0
+        wasted = 0.0  # billed for answers that could not be used (re-asked ones)
         while True:
             attempts += 1
             await self._wait_turn(estimate)
@@ -295,6 +296,7 @@ class Scheduler:
                 answer = await self.judge.judge(prompt, job.request)
             except ProviderError as exc:
                 latency = (time.perf_counter() - t0) * 1000
+                wasted += exc.spent_usd
                 retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
                 if isinstance(exc, ProviderResponseError) and exc.malformed:
                     if reasks < MALFORMED_REASKS:
@@ -309,13 +311,19 @@ class Scheduler:
                     continue
                 if isinstance(exc, ProviderAuthError | ProviderUnreachable) and self.fatal is None:
                     self.fatal = exc
-                return self._failed(job, prompt, exc, attempts, latency, started)
+                failed = self._failed(job, prompt, exc, attempts, latency, started)
+                return failed.model_copy(update={"cost_usd": wasted}) if wasted else failed
             latency = (time.perf_counter() - t0) * 1000
             if self.limiter is not None:
                 self.limiter.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
             elif self.tpm is not None:
                 self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
-            return self._succeeded(job, prompt, answer, attempts, latency, started)
+            record = self._succeeded(job, prompt, answer, attempts, latency, started)
+            return (
+                record.model_copy(update={"cost_usd": record.cost_usd + wasted})
+                if wasted
+                else record
+            )
 
     def _succeeded(
         self,

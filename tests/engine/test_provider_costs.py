@@ -179,3 +179,20 @@ def test_plan_uses_cache_hit_rate_and_reasoning_length(inventory, make_settings)
         requests,
     )
     assert chat.reasoning_tokens == 0
+
+
+async def test_reasked_and_failed_answers_are_billed_too(
+    fake_server, inventory, make_settings, keys
+):
+    from tests.fakes.llm_servers import bad_answer
+
+    fake_server.add_fault(bad_answer(winner="C", justification="?", confidence=2), times=3)
+    settings = make_settings(
+        "openai", model="gpt-4.1", base_url=fake_server.openai_base_url, concurrency=1
+    )
+    requests = round_robin([e.essay_id for e in inventory.anchors])
+    records = await judge_pairs(settings, inventory, requests, progress=False)
+    # first comparison: malformed twice -> failed; second: malformed once, then answered
+    assert records[0].status == "failed" and records[0].cost_usd > 0
+    assert records[1].succeeded and records[1].attempts == 2
+    assert sum(r.cost_usd for r in records) == pytest.approx(_bill(fake_server, "openai"))

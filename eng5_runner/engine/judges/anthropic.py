@@ -38,6 +38,7 @@ from eng5_runner.engine.judges.sdk_judge import (
 )
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
+from eng5_runner.errors import ProviderError
 from eng5_runner.output.console import print_warning
 from eng5_runner.settings.models import JudgeSettings
 
@@ -106,8 +107,13 @@ class AnthropicJudge(SdkJudge):
             lambda: sdk_post(self.client, "/v1/messages", body, None, "request-id")
         )
         message = construct_response(Message, content)
+        try:
+            parsed = self.parsed(message)
+        except ProviderError as exc:  # a malformed answer is still billed
+            exc.spent_usd = self.cost_of(message.model, message_usage(message))
+            raise
         return self.answer(
-            self.parsed(message),
+            parsed,
             model=message.model,
             usage=message_usage(message),
             raw=content,

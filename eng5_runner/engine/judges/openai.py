@@ -37,6 +37,7 @@ from eng5_runner.engine.judges.sdk_judge import (
 )
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
+from eng5_runner.errors import ProviderError
 from eng5_runner.settings.models import JudgeSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -115,7 +116,11 @@ class ChatJudge(SdkJudge):
             lambda: sdk_post(self.client, "/chat/completions", body, self.headers, "x-request-id")
         )
         completion = construct_response(ChatCompletion, content)
-        return self.read(completion, content, request_id, structured=structured)
+        try:
+            return self.read(completion, content, request_id, structured=structured)
+        except ProviderError as exc:  # a malformed answer is still billed
+            exc.spent_usd = self.cost_of(completion.model, chat_usage(completion))
+            raise
 
     def read(
         self, completion: ChatCompletion, raw: bytes, request_id: str | None, *, structured: bool

@@ -62,6 +62,11 @@ class SdkJudge:
         except ValueError as exc:  # a body the SDK could not decode
             raise malformed(f"response body is not JSON ({type(exc).__name__})") from None
 
+    def cost_of(self, model: object, usage: TokenUsage) -> float:
+        """USD for ``usage`` (0 when the price is unknown)."""
+        prices = self.pricer.prices(model if isinstance(model, str) and model else self.model)
+        return prices.cost(usage) if prices else 0.0
+
     def answer(
         self,
         parsed: ParsedAnswer,
