@@ -233,6 +233,9 @@ async def test_azure_and_organisation_from_the_sdk_environment(monkeypatch):
         assert type(plain) is AsyncOpenAI and plain.organization == "org-test"
         assert plain.max_retries == 0
         monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://example-resource.invalid")
+        monkeypatch.delenv("OPENAI_API_KEY")
+        with pytest.raises(ProviderAuthError, match="AZURE_OPENAI_API_KEY"):
+            openai_client(settings.model_copy(update={"api_key_env": "OPENAI_API_KEY"}), http)
         monkeypatch.setenv("AZURE_OPENAI_API_KEY", FAKE_KEY)
         with pytest.raises(ConfigError, match="OPENAI_API_VERSION"):
             openai_client(settings, http)
@@ -240,6 +243,7 @@ async def test_azure_and_organisation_from_the_sdk_environment(monkeypatch):
         azure = openai_client(settings, http)
         assert isinstance(azure, AsyncAzureOpenAI) and azure.max_retries == 0
         assert "example-resource.invalid" in str(azure.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
         custom = settings.model_copy(update={"base_url": "http://127.0.0.1:9/v1"})
         assert type(openai_client(custom, http)) is AsyncOpenAI  # an explicit base_url wins
     finally:

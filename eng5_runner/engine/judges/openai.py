@@ -40,7 +40,6 @@ from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.errors import ProviderError
 from eng5_runner.settings.models import JudgeSettings
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MANAGED_FIELDS = {
     "model",
     "messages",

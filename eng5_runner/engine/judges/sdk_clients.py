@@ -36,10 +36,10 @@ def uses_azure(settings: JudgeSettings) -> bool:
 
 def key_env(settings: JudgeSettings) -> str | None:
     """The variable holding the key: ``judge.api_key_env`` or the provider's usual one."""
+    if uses_azure(settings) and settings.api_key_env in (None, DEFAULT_KEY_ENV["openai"]):
+        return AZURE_KEY_ENV
     if settings.api_key_env:
         return settings.api_key_env
-    if uses_azure(settings):
-        return AZURE_KEY_ENV
     return DEFAULT_KEY_ENV.get(settings.provider)
 
 
