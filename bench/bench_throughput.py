@@ -1,8 +1,10 @@
 """Throughput of the local engine against a fake OpenAI server (50 ms per answer).
 
 1,000 comparisons at concurrency 4, 16 and 64 through the full path
-(``judge_pairs``: prompts, scheduler, OpenAI judge, parsing; store off),
-with httpx's own transport and with the aiohttp transport of httpx-aiohttp.
+(``judge_pairs``: prompts, scheduler, OpenAI judge through the official SDK,
+parsing; store off), with httpx2's own transport and with the SDK's aiohttp
+transport (``DefaultAioHttpClient``). ``bench_sdk_overhead.py`` gives the
+client CPU per comparison, which is what to compare on a busy machine.
 The server runs in a separate process so this event loop measures only the
 client. Ideal rate = concurrency / 0.05 s. Also times the simulated judge on
 66 comparisons (12 anchors, round robin) with a fresh SQLite store.

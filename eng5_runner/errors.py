@@ -9,7 +9,8 @@ RunnerError                      exit 1 unless stated
 │   ├── ProviderRateLimited      429 after retries (carries retry_after)
 │   ├── ProviderUnreachable      connection refused / DNS failure
 │   ├── ProviderConnectionLost   reset / dropped mid-request (transient, retried)
-│   └── ProviderResponseError    non-retryable status or malformed answer
+│   ├── ProviderResponseError    non-retryable status or malformed answer
+│   └── PreflightFailed          exit 2 (1 if transient): judge.preflight's first call failed
 ├── CacheMissError               exit 1: replay mode found no stored judgement
 ├── ServiceError                 exit 1: a HuleEdu HTTP service failed
 │   └── RegistrationError        anchor registration failed (lists files)
@@ -18,7 +19,8 @@ RunnerError                      exit 1 unless stated
 ├── ArtefactError                exit 1: an artefact failed schema validation
 ├── GateFailed                   exit 3: a report target was missed with report.gate=true
 ├── IncompleteRun                exit 4: the run is partial or failed (too many failed comparisons)
-└── OutputError                  exit 5: the output dir or the store cannot be written/read
+├── OutputError                  exit 5: the output dir or the store cannot be written/read
+└── SpendCapReached              exit 6: judge.max_cost_usd would be exceeded
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class InputError(ConfigError):
 
 class ProviderError(RunnerError):
     """The LLM provider could not produce a judgement."""
+
+    spent_usd: float = 0.0
+    """What the failed call was still billed (e.g. a malformed answer); set by the judge."""
 
 
 class ProviderAuthError(ProviderError):
@@ -156,3 +161,25 @@ def unwrap_group(exc: BaseException) -> BaseException:
             if isinstance(leaf, wanted):
                 return leaf
     return leaves[0] if leaves else exc
+
+
+class SpendCapReached(RunnerError):
+    """The next judge calls would cost more than ``judge.max_cost_usd`` (exit 6).
+
+    Everything judged before the stop is stored; raising the cap and running the
+    same command again resumes.
+    """
+
+    exit_code = 6
+
+
+class PreflightFailed(ProviderError):
+    """``judge.preflight=true``: the first comparison failed, nothing else was sent.
+
+    Exit 2 when the request itself was wrong (key, model, parameters, answer
+    format); exit 1 when the provider failed transiently after every retry.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, config_fault: bool) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = 2 if config_fault else 1

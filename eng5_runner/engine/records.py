@@ -44,6 +44,17 @@ class JudgeAnswer(_Frozen):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     response_sha256: str = ""
+    cached_input_tokens: int = 0
+    """Part of ``prompt_tokens`` read from the provider's prompt cache."""
+    cache_write_tokens: int = 0
+    """Part of ``prompt_tokens`` written to the prompt cache (Anthropic bills it extra)."""
+    reasoning_tokens: int = 0
+    """Part of ``completion_tokens`` spent on reasoning."""
+    cost_known: bool = True
+    """False when the model has no price (``cost_usd`` is then 0, not an estimate)."""
+    cache_saved_usd: float = 0.0
+    """What prompt caching saved against uncached input prices."""
+    request_id: str | None = None
 
 
 class JudgementRecord(_Frozen):
@@ -75,8 +86,18 @@ class JudgementRecord(_Frozen):
     """True when served from the judgement store instead of the judge."""
     response_sha256: str = ""
     request_id: str | None = None
-    """huleedu backend: the LLM Provider's request id."""
+    """The provider's request id (huleedu backend: the LLM Provider's)."""
     prompt_sha256: str | None = None
+    cached_input_tokens: int = 0
+    """Part of ``prompt_tokens`` read from the provider's prompt cache."""
+    cache_write_tokens: int = 0
+    """Part of ``prompt_tokens`` written to the prompt cache."""
+    reasoning_tokens: int = 0
+    """Part of ``completion_tokens`` spent on reasoning."""
+    cost_known: bool = True
+    """False when the model has no price: ``cost_usd`` is then 0 and reports say "price unknown"."""
+    cache_saved_usd: float = 0.0
+    """What prompt caching saved on this judgement (USD, against uncached input)."""
 
     @field_validator("justification")
     @classmethod

@@ -23,13 +23,15 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
-import httpx
-
-from eng5_runner.engine.http import build_client
-from eng5_runner.engine.judges.base import make_judge
+from eng5_runner.engine.http import SdkHttpClient, build_client
+from eng5_runner.engine.judges.base import Judge, make_judge
 from eng5_runner.engine.judges.prompt import PROMPT_TEMPLATE, JudgePrompt, render_prompt
+from eng5_runner.engine.limits import build_limiter
+from eng5_runner.engine.preflight import preflight_error
+from eng5_runner.engine.pricing import Pricer
 from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler
+from eng5_runner.engine.spend import SpendGuard
 from eng5_runner.engine.store import (
     JudgementStore,
     KeyInputs,
@@ -38,7 +40,7 @@ from eng5_runner.engine.store import (
     open_store,
     text_sha256,
 )
-from eng5_runner.errors import CacheMissError
+from eng5_runner.errors import CacheMissError, ConfigError
 from eng5_runner.inputs.grade_scales import GRADE_SCALES, grade_rank
 from eng5_runner.inputs.inventory import Essay, RunnerInventory
 from eng5_runner.settings.compose import prompt_text
@@ -155,7 +157,7 @@ async def judge_pairs(
     requests: Sequence[PairRequest],
     *,
     progress: bool = True,
-    client: httpx.AsyncClient | None = None,
+    client: SdkHttpClient | None = None,
     on_record: Callable[[JudgementRecord], None] | None = None,
 ) -> list[JudgementRecord]:
     """One record per request, in order: stored ones first, the rest judged now.
@@ -166,10 +168,12 @@ async def judge_pairs(
 
     Raises CacheMissError (replay mode, before any judge call), ProviderAuthError
     (missing key before any call; rejected key after in-flight work is stored),
-    ProviderUnreachable (refused on first contact, or down after all retries).
-    ``client`` overrides the shared HTTP client (it is then not closed here).
-    ``on_record`` sees every record as soon as it exists (served ones first),
-    e.g. to stream ``comparisons.jsonl``.
+    ProviderUnreachable (refused on first contact, or down after all retries),
+    PreflightFailed (``judge.preflight``: the first call failed) and SpendCapReached
+    (``judge.max_cost_usd``; all judged work is stored). ``client`` overrides the
+    shared HTTP client (it is then not closed here). ``on_record`` sees every
+    record as soon as it exists (served ones first), e.g. to stream
+    ``comparisons.jsonl``.
     """
     inputs = ComparisonInputs(settings, inventory)
     key_data = [inputs.inputs(r) for r in requests]
@@ -307,10 +311,12 @@ async def _run_judge(
     inventory: RunnerInventory,
     jobs: list[Job],
     sink: Callable[[JudgementRecord], JudgementRecord | None],
-    client: httpx.AsyncClient | None,
+    client: SdkHttpClient | None,
     display: ProgressDisplay,
 ) -> list[JudgementRecord]:
+    spend = spend_guard(settings)
     own_client = None
+    judge: Judge
     if settings.judge.provider == "simulated":
         judge = make_judge(settings.judge, qualities=latent_qualities(inventory))
     else:
@@ -322,12 +328,43 @@ async def _run_judge(
             if own_client is not None:
                 await own_client.aclose()
             raise
+    limiter = build_limiter(settings.judge, settings.cache)
     try:
         with display:
             scheduler = Scheduler(
-                judge, settings.judge, prompt_for=inputs.prompt, sink=sink, progress=display
+                judge,
+                settings.judge,
+                prompt_for=inputs.prompt,
+                sink=sink,
+                progress=display,
+                limiter=limiter,
+                spend=spend,
             )
-            return await scheduler.run(jobs)
+            first: list[JudgementRecord] = []
+            if settings.judge.preflight and settings.judge.provider != "simulated":
+                first = await scheduler.run(jobs[:1])
+                failure = preflight_error(first[0])
+                if failure is not None:
+                    raise failure
+                jobs = jobs[1:]
+            return first + await scheduler.run(jobs)
     finally:
+        if limiter is not None:
+            limiter.close()
         if own_client is not None:
             await own_client.aclose()
+
+
+def spend_guard(settings: RunnerSettings) -> SpendGuard | None:
+    """The ``judge.max_cost_usd`` guard; ConfigError when the model has no price."""
+    judge = settings.judge
+    if judge.max_cost_usd is None:
+        return None
+    prices = Pricer(judge).prices()
+    if prices is None:
+        raise ConfigError(
+            f"judge.max_cost_usd is set but the price of {judge.provider}/{judge.model} is "
+            "unknown (not in genai-prices)",
+            hint="set judge.price_input_per_mtok and judge.price_output_per_mtok",
+        )
+    return SpendGuard(judge.max_cost_usd, prices, judge.max_tokens)

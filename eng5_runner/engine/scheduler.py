@@ -38,7 +38,9 @@ from rich.text import Text
 from eng5_runner.engine.faults import classify
 from eng5_runner.engine.judges.base import Judge
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
+from eng5_runner.engine.limits.base import RateLimiter
 from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
+from eng5_runner.engine.spend import SpendGuard
 from eng5_runner.errors import (
     ProviderAuthError,
     ProviderConnectionLost,
@@ -118,6 +120,7 @@ class ProgressDisplay:
         console = console or err_console
         self.bar: Progress | None = None
         self.failed, self.tokens, self.cost = 0, 0, 0.0
+        self.cost_known = True
         if enabled and console.is_terminal:
             self.bar = Progress(
                 TextColumn("[bold]{task.description}"),
@@ -127,11 +130,17 @@ class ProgressDisplay:
                 _RateColumn(),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[tokens]:,} tok"),
-                TextColumn("${task.fields[cost]:.4f}"),
+                TextColumn("{task.fields[cost_text]}"),
                 console=console,
             )
             self.task = self.bar.add_task(
-                description, total=total, completed=done, failed=0, tokens=0, cost=0.0
+                description,
+                total=total,
+                completed=done,
+                failed=0,
+                tokens=0,
+                cost=0.0,
+                cost_text="$0.0000",
             )
 
     def __enter__(self) -> ProgressDisplay:
@@ -155,8 +164,14 @@ class ProgressDisplay:
         self.failed += not record.succeeded
         self.tokens += record.prompt_tokens + record.completion_tokens
         self.cost += record.cost_usd
+        self.cost_known = self.cost_known and (record.cost_known or not record.succeeded)
         self.bar.update(
-            self.task, advance=1, failed=self.failed, tokens=self.tokens, cost=self.cost
+            self.task,
+            advance=1,
+            failed=self.failed,
+            tokens=self.tokens,
+            cost=self.cost,
+            cost_text=f"${self.cost:.4f}" if self.cost_known else "price unknown",
         )
 
 
@@ -180,8 +195,14 @@ class Scheduler:
         prompt_for: Callable[[PairRequest], JudgePrompt],
         sink: Callable[[JudgementRecord], JudgementRecord | None],
         progress: ProgressDisplay | None = None,
+        limiter: RateLimiter | None = None,
+        spend: SpendGuard | None = None,
     ) -> None:
         self.judge = judge
+        self.limiter = limiter
+        self.spend = spend
+        self.capped = False
+        self.spend_settled = asyncio.Condition()
         self.settings = settings
         self.prompt_for = prompt_for
         self.sink = sink
@@ -202,7 +223,14 @@ class Scheduler:
 
         async def worker() -> None:
             for index, job in queue:
+                hold = await self._reserve(job)
+                if hold is None:
+                    return
                 record = await self.judge_job(job)
+                if self.spend is not None:
+                    async with self.spend_settled:
+                        self.spend.settle(hold, record.cost_usd)
+                        self.spend_settled.notify_all()
                 record = self.sink(record) or record  # the store's answer wins a race
                 results[index] = record
                 if self.progress is not None:
@@ -219,7 +247,31 @@ class Scheduler:
             raise unwrap_group(group_error) from None
         if self.fatal is not None:
             raise self.fatal
+        if self.capped and self.spend is not None:
+            raise self.spend.error(sum(r is None for r in results))
         return [r for r in results if r is not None]
+
+    async def _reserve(self, job: Job) -> float | None:
+        """Hold the job's worst-case cost under ``judge.max_cost_usd``; None: stop.
+
+        A job that does not fit waits for the calls in flight to settle (their
+        real cost is usually far below the worst case); with nothing in flight
+        and still no room, the run stops.
+        """
+        if self.capped:
+            return None
+        if self.spend is None:
+            return 0.0
+        prompt = self.prompt_for(job.request)
+        amount = self.spend.worst_case(estimate_tokens(prompt, 0) * 4 // 3 + 1)  # ≈ 3 chars/token
+        async with self.spend_settled:
+            while not self.spend.reserve(amount):
+                if self.capped or self.spend.reserved <= 1e-12:
+                    self.capped = True
+                    self.spend_settled.notify_all()
+                    return None
+                await self.spend_settled.wait()
+        return amount
 
     def backoff(self, retry: int, retry_after: float | None) -> float:
         """Seconds before retry number ``retry`` (1-based)."""
@@ -233,6 +285,9 @@ class Scheduler:
         pause = self.cooldown_until - time.monotonic()
         if pause > 0:
             await asyncio.sleep(pause)
+        if self.limiter is not None:
+            await self.limiter.acquire(tokens)
+            return
         if self.rpm is not None:
             await self.rpm.acquire(1)
         if self.tpm is not None:
@@ -243,6 +298,7 @@ class Scheduler:
         prompt = self.prompt_for(job.request)
         estimate = estimate_tokens(prompt, self.settings.max_tokens)
         started, attempts, retries, reasks = utc_now(), 0, 0, 0
+        wasted = 0.0  # billed for answers that could not be used (re-asked ones)
         while True:
             attempts += 1
             await self._wait_turn(estimate)
@@ -259,9 +315,13 @@ class Scheduler:
                     raise classified from raw
             except ProviderError as exc:
                 latency = (time.perf_counter() - t0) * 1000
+                wasted += exc.spent_usd
                 billed = isinstance(exc, ProviderResponseError) and exc.malformed
-                if self.tpm is not None and not billed:
-                    self.tpm.refund(estimate)  # an error answer bills no tokens
+                if not billed:  # an error answer bills no tokens
+                    if self.limiter is not None:
+                        self.limiter.refund(estimate)
+                    elif self.tpm is not None:
+                        self.tpm.refund(estimate)
                 retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
                 if not isinstance(exc, _NO_ANSWER):
                     self.contacted = True
@@ -281,12 +341,20 @@ class Scheduler:
                     continue
                 if isinstance(exc, ProviderAuthError | ProviderUnreachable) and self.fatal is None:
                     self.fatal = exc
-                return self._failed(job, prompt, exc, attempts, latency, started)
+                failed = self._failed(job, prompt, exc, attempts, latency, started)
+                return failed.model_copy(update={"cost_usd": wasted}) if wasted else failed
             latency = (time.perf_counter() - t0) * 1000
             self.contacted = True
-            if self.tpm is not None:
+            if self.limiter is not None:
+                self.limiter.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
+            elif self.tpm is not None:
                 self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
-            return self._succeeded(job, prompt, answer, attempts, latency, started)
+            record = self._succeeded(job, prompt, answer, attempts, latency, started)
+            return (
+                record.model_copy(update={"cost_usd": record.cost_usd + wasted})
+                if wasted
+                else record
+            )
 
     def _refused_at_first_contact(self, exc: ProviderError) -> bool:
         """A host that refuses the very first connections is down: no retries."""
@@ -326,6 +394,12 @@ class Scheduler:
             cache_key=job.cache_key,
             response_sha256=answer.response_sha256,
             prompt_sha256=prompt_sha256(prompt),
+            request_id=answer.request_id,
+            cached_input_tokens=answer.cached_input_tokens,
+            cache_write_tokens=answer.cache_write_tokens,
+            reasoning_tokens=answer.reasoning_tokens,
+            cost_known=answer.cost_known,
+            cache_saved_usd=answer.cache_saved_usd,
         )
 
     def _failed(

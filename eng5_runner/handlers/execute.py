@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 
 def lock_anchor_scale(
     settings: RunnerSettings, inventory: RunnerInventory, schedule: list[PairRequest]
-) -> tuple[LockedScale, list[PairRequest], float]:
+) -> tuple[LockedScale, list[PairRequest], float | None]:
     """Load the locked scale (exit 2 on a mismatch) and drop the anchor–anchor pairs.
 
-    Returns the scale, the schedule without anchor pairs and the estimated cost saved.
+    Returns the scale, the schedule without anchor pairs and the estimated cost saved
+    (None when the judge's price is unknown).
     """
     from eng5_runner.handlers.steps.cost_estimate import estimate_cost
     from eng5_runner.reports.anchor_scale import load_locked_scale, students_only
@@ -54,7 +55,7 @@ def lock_anchor_scale(
     console.print(
         f"Locked anchor scale {settings.report.anchor_scale}: {locked.anchor_judgements} anchor "
         f"judgements reused; judging {len(kept)} of {len(schedule)} comparisons "
-        f"(≈ ${saved:.4f} saved)"
+        + (f"(≈ ${saved:.4f} saved)" if saved is not None else "(saving unknown: price unknown)")
     )
     return locked, kept, saved
 

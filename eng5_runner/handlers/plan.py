@@ -8,6 +8,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from eng5_runner.engine.pricing import Pricer
 from eng5_runner.handlers.steps.cost_estimate import estimate_cost
 from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
 from eng5_runner.handlers.steps.write_outputs import report_context
@@ -34,6 +35,11 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
         warnings.append(f"{judge.api_key_env} is not set ({needed} for judge={judge.provider})")
     if local and judge.provider == "simulated":
         warnings.append("judge=simulated: an offline stand-in, not an LLM")
+    if judge.provider != "simulated" and Pricer(judge).prices() is None:
+        warnings.append(
+            f"price unknown: genai-prices has no price for {judge.provider}/{judge.model} "
+            "(set judge.price_input_per_mtok and judge.price_output_per_mtok)"
+        )
     if settings.dataset.include_assignment and inventory.assignment_text is None:
         warnings.append("no assignment text: the judge will not see the writing task")
     if settings.backend.kind == "huleedu" and not settings.backend.cj_service_url:
@@ -174,10 +180,19 @@ def _print_plan(plan: dict[str, Any], survey: InventorySurvey) -> None:
         )
     )
     est = plan["estimate"]
+    cost = "price unknown" if est["cost_usd"] is None else f"≈ ${est['cost_usd']:.4f}"
+    cache = (
+        f" ({est['cached_input_tokens']:,} cached, {100 * est['cache_hit_rate']:.0f}%)"
+        if est.get("cached_input_tokens")
+        else ""
+    )
+    reasoning = (
+        f" incl. {est['reasoning_tokens']:,} reasoning" if est.get("reasoning_tokens") else ""
+    )
     console.print(
         f"Comparisons ({plan['planned_mode']}, {plan['pairing']}): [bold]{plan['comparisons']}"
-        f"[/]   ≈ {est['prompt_tokens']:,} prompt + {est['completion_tokens']:,} answer tokens"
-        f"   ≈ ${est['cost_usd']:.4f}"
+        f"[/]   ≈ {est['prompt_tokens']:,} prompt{cache} + {est['completion_tokens']:,} answer"
+        f"{reasoning} tokens   {escape(cost)}"
     )
     for warning in plan["warnings"]:
         print_warning(warning)

@@ -59,9 +59,9 @@ def build_llm_overrides(
                 hint="use judge.provider=openai|anthropic, or an OpenRouter base_url",
             )
         provider = "openrouter"
-    if judge.reasoning_effort == "minimal":
+    if judge.reasoning_effort in ("minimal", "xhigh", "max"):
         raise ConfigError(
-            "judge.reasoning_effort=minimal is not accepted by CJ",
+            f"judge.reasoning_effort={judge.reasoning_effort} is not accepted by CJ",
             hint="use none, low, medium or high",
         )
     if judge.temperature == 0.0:

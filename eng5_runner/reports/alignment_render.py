@@ -56,10 +56,8 @@ def render_alignment_markdown(
         ),
         ("Scale separation reliability", md.fmt_num(r.ssr)),
         ("Comparisons (successful / failed)", f"{r.counts.successful} / {r.counts.failed}"),
-        (
-            "Tokens / cost (spent by this run)",
-            f"{r.counts.tokens:,} / ${r.counts.cost_usd:.4f} (${r.counts.new_cost_usd:.4f})",
-        ),
+        ("Tokens / cost (spent by this run)", r.counts.cost_text()),
+        ("Prompt cache (hit rate, saved)", r.counts.cache_text()),
     ]
     summary = md.section(
         "Summary",

@@ -218,12 +218,20 @@ def _costs(records: Sequence[JudgementRecord]) -> dict[str, Any]:
                 "prompt_tokens": 0,
                 "completion_tokens": 0,
                 "usd": 0.0,
+                "cached_input_tokens": 0,
+                "cache_write_tokens": 0,
+                "reasoning_tokens": 0,
+                "cost_known": True,
             },
         )
         entry["comparisons"] += 1
         entry["prompt_tokens"] += r.prompt_tokens
         entry["completion_tokens"] += r.completion_tokens
         entry["usd"] += r.cost_usd
+        entry["cached_input_tokens"] += r.cached_input_tokens
+        entry["cache_write_tokens"] += r.cache_write_tokens
+        entry["reasoning_tokens"] += r.reasoning_tokens
+        entry["cost_known"] = entry["cost_known"] and (r.cost_known or not r.succeeded)
     rows = [dict(entry, usd=round(entry["usd"], 6)) for _, entry in sorted(groups.items())]
     return {"total_usd": round(sum(r.cost_usd for r in records), 6), "token_counts": rows}
 

@@ -342,11 +342,8 @@ def render_boundary_markdown(
             "Comparisons (successful / failed)",
             f"{result.counts.successful} / {result.counts.failed}",
         ),
-        (
-            "Tokens / cost (spent by this run)",
-            f"{result.counts.tokens:,} / ${result.counts.cost_usd:.4f} "
-            f"(${result.counts.new_cost_usd:.4f})",
-        ),
+        ("Tokens / cost (spent by this run)", result.counts.cost_text()),
+        ("Prompt cache (hit rate, saved)", result.counts.cache_text()),
     ]
     summary = md.section(
         "Summary",

@@ -206,10 +206,39 @@ class RecordCounts(Frozen):
     """What every judgement cost when it was made (cached ones included)."""
     new_cost_usd: float = 0.0
     """What this run spent: judgements not served from the store."""
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_known: bool = True
+    """False when a judged model has no price: costs then read "price unknown"."""
+    cache_saved_usd: float = 0.0
+    """What the provider's prompt cache saved, against uncached input prices."""
 
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Share of input tokens read from the provider's prompt cache."""
+        return self.cached_input_tokens / self.prompt_tokens if self.prompt_tokens else None
+
+    def cost_text(self) -> str:
+        """``tokens / $cost ($spent by this run)``, or "price unknown"."""
+        if not self.cost_known:
+            return f"{self.tokens:,} / price unknown"
+        return f"{self.tokens:,} / ${self.cost_usd:.4f} (${self.new_cost_usd:.4f})"
+
+    def cache_text(self) -> str:
+        """Prompt-cache hit rate and the money it saved."""
+        rate = self.cache_hit_rate
+        if rate is None:
+            return "—"
+        saved = f"${self.cache_saved_usd:.4f}" if self.cost_known else "price unknown"
+        return (
+            f"{100 * rate:.1f}% of {self.prompt_tokens:,} input tokens; "
+            f"{self.cache_write_tokens:,} written; saved {saved}"
+        )
 
 
 def count_records(records: Sequence[JudgementRecord]) -> RecordCounts:
@@ -223,6 +252,11 @@ def count_records(records: Sequence[JudgementRecord]) -> RecordCounts:
         completion_tokens=sum(record.completion_tokens for record in records),
         cost_usd=round(sum(record.cost_usd for record in records), 6),
         new_cost_usd=round(sum(r.cost_usd for r in records if not r.cached), 6),
+        cached_input_tokens=sum(r.cached_input_tokens for r in records),
+        cache_write_tokens=sum(r.cache_write_tokens for r in records),
+        reasoning_tokens=sum(r.reasoning_tokens for r in records),
+        cost_known=all(r.cost_known for r in records if r.succeeded),
+        cache_saved_usd=round(sum(r.cache_saved_usd for r in records), 6),
     )
 
 

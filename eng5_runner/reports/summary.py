@@ -114,6 +114,9 @@ def _make(
             "tokens": counts.tokens,
             "cost_usd": counts.cost_usd,
             "new_cost_usd": counts.new_cost_usd,
+            "cost_known": counts.cost_known,
+            "cache_hit_rate": counts.cache_hit_rate,
+            "cache_saved_usd": counts.cache_saved_usd,
             **_provenance(ctx),
         }
     )

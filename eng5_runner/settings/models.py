@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+"""Every value the openai SDK's ``ReasoningEffort`` accepts (Anthropic: low..max)."""
 
 
 class RunnerMode(StrEnum):
@@ -96,12 +99,15 @@ class JudgeSettings(_Frozen):
     """Name of the environment variable holding the key (never the key itself)."""
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_tokens: int = Field(1024, ge=1)
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high"] | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    """Reasoning models only (OpenAI ``reasoning_effort``, Anthropic ``output_config.effort``)."""
     output_verbosity: Literal["low", "medium", "high"] | None = None
     structured_output: bool = True
     """Ask for a JSON-schema answer; turn off for servers that cannot do it."""
-    price_input_per_mtok: float = Field(0.0, ge=0)
-    price_output_per_mtok: float = Field(0.0, ge=0)
+    price_input_per_mtok: float | None = Field(None, ge=0)
+    """USD per million uncached input tokens; null = from the genai-prices library."""
+    price_output_per_mtok: float | None = Field(None, ge=0)
+    """USD per million output tokens (reasoning included); null = from genai-prices."""
     concurrency: int = Field(8, ge=1, le=1024)
     requests_per_minute: int | None = Field(None, ge=1)
     tokens_per_minute: int | None = Field(None, ge=1)
@@ -113,6 +119,31 @@ class JudgeSettings(_Frozen):
     outcome: Literal["binary", "confidence"] = "binary"
     """How a judgement enters the BT fit: a clear win (binary) or a soft outcome from the
     judge's 1–5 confidence (see docs/metrics.md "Graded outcomes")."""
+
+    price_cached_input_per_mtok: float | None = Field(None, ge=0)
+    """USD per million cache-read input tokens; null = from genai-prices."""
+    price_cache_write_per_mtok: float | None = Field(None, ge=0)
+    """USD per million cache-write input tokens (Anthropic); null = from genai-prices."""
+    thinking_budget_tokens: int | None = Field(None, ge=1024)
+    """Anthropic extended thinking budget (must be below ``max_tokens``); null = off."""
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    """Further request fields (service_tier, seed, ...), checked against the provider SDK."""
+    prompt_caching: bool = True
+    """Mark the static prefix cacheable (Anthropic cache_control, OpenAI prompt_cache_key)."""
+    max_cost_usd: float | None = Field(None, gt=0)
+    """Stop before the judge calls of this run would cost more than this (USD)."""
+    preflight: bool = False
+    """Send one comparison first; stop on an auth, model or format error before fanning out."""
+    expected_cache_hit_rate: float = Field(0.9, ge=0, le=1)
+    """Plan estimate: share of the static prefix served from the provider's prompt cache."""
+    expected_reasoning_tokens: int | None = Field(None, ge=0)
+    """Plan estimate: reasoning tokens per answer; null = a default per reasoning effort."""
+    shared_rate_limits: bool = True
+    """Share requests/tokens per minute between the processes on this machine."""
+    rate_limit_path: Path | None = None
+    """SQLite file holding the shared buckets; null = ``ratelimits.sqlite`` beside the store."""
+    rate_limit_burst_s: float = Field(10.0, gt=0)
+    """How many seconds' worth of requests/tokens may go out at once."""
 
     @field_validator("base_url")
     @classmethod
@@ -131,7 +162,16 @@ class JudgeSettings(_Frozen):
             "simulated": self.simulated.model_dump(exclude={"latency_ms"})
             if self.provider == "simulated"
             else None,
-        }
+        } | self._new_generation_params()
+
+    def _new_generation_params(self) -> dict[str, object]:
+        # Only when set, so cache keys of earlier runs stay valid.
+        extra: dict[str, object] = {}
+        if self.thinking_budget_tokens is not None:
+            extra["thinking_budget_tokens"] = self.thinking_budget_tokens
+        if self.extra_body:
+            extra["extra_body"] = dict(self.extra_body)
+        return extra
 
 
 class PromptSettings(_Frozen):
@@ -343,6 +383,18 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "backoff_max_s",
         "api_key_env",
         "base_url",
+        "price_input_per_mtok",
+        "price_output_per_mtok",
+        "price_cached_input_per_mtok",
+        "price_cache_write_per_mtok",
+        "prompt_caching",
+        "max_cost_usd",
+        "preflight",
+        "expected_cache_hit_rate",
+        "expected_reasoning_tokens",
+        "shared_rate_limits",
+        "rate_limit_path",
+        "rate_limit_burst_s",
     },
     "backend": {
         "http_timeout_s",

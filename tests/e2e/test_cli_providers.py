@@ -72,3 +72,40 @@ def test_unreachable_base_url_is_one_clear_line(tmp_path: Path) -> None:
     errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "127.0.0.1" in errors[0]
     assert "Traceback" not in out.stderr
+
+
+def _errors(out: subprocess.CompletedProcess[str]) -> list[str]:
+    assert "Traceback" not in out.stderr
+    return [line for line in out.stderr.splitlines() if line.startswith("error:")]
+
+
+def test_spend_cap_exits_4_with_one_line_and_keeps_the_judged(
+    server: FakeLLMServer, tmp_path: Path
+) -> None:
+    chat = ("judge.model=gpt-4.1", "judge.reasoning_effort=null", "judge.output_verbosity=null")
+    base = (f"judge.base_url={server.openai_base_url}", *chat, "judge.max_tokens=200")
+    out = run_cli(tmp_path, *base, "judge.max_cost_usd=0.01")
+    (line,) = _errors(out)
+    assert out.returncode == 6 and "judge.max_cost_usd=0.01 reached" in line
+    judged = server.count("/chat/completions")
+    assert 0 < judged < 66
+    again = run_cli(tmp_path, *base, "judge.max_cost_usd=10")
+    assert again.returncode == 0, again.stderr
+    assert server.count("/chat/completions") == 66  # resumed: the judged ones were served
+
+
+def test_preflight_stops_on_a_bad_model_with_exit_2(server: FakeLLMServer, tmp_path: Path) -> None:
+    from tests.fakes.llm_servers import server_error
+
+    server.add_fault(server_error(404), times=100)
+    out = run_cli(tmp_path, f"judge.base_url={server.openai_base_url}", "judge.preflight=true")
+    (line,) = _errors(out)
+    assert out.returncode == 2 and "judge.preflight" in line and "judge.model" in line
+    assert server.count("/chat/completions") == 1
+
+
+def test_extra_body_typo_is_one_line_before_any_call(server: FakeLLMServer, tmp_path: Path) -> None:
+    out = run_cli(tmp_path, f"judge.base_url={server.openai_base_url}", "+judge.extra_body.sed=7")
+    (line,) = _errors(out)
+    assert out.returncode == 2 and "judge.extra_body.sed" in line
+    assert server.hits == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import httpx2
 import pytest
 
 from eng5_runner.engine.http import build_client
@@ -96,11 +97,12 @@ def test_status_mapping():
 
 
 async def test_client_uses_aiohttp_transport_by_default():
-    from httpx_aiohttp import AiohttpTransport
+    from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
 
     settings = JudgeSettings(provider="openai", model="m", timeout_s=7.0, concurrency=32)
     client = build_client(settings)
     try:
+        assert isinstance(client, httpx2.AsyncClient)
         assert isinstance(client._transport, AiohttpTransport)
         assert client.timeout.read == 7.0 and client.timeout.connect == 7.0
     finally:
@@ -111,21 +113,31 @@ async def test_injected_transport_and_openai_judge(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "k")
     seen = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
-        return httpx.Response(
+        return httpx2.Response(
             200,
             json={
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 1,
                 "model": "m-1",
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
                 "choices": [
-                    {"message": {"content": '{"winner":"B","justification":"j","confidence":2}'}}
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {
+                            "role": "assistant",
+                            "content": '{"winner":"B","justification":"j","confidence":2}',
+                        },
+                    }
                 ],
             },
         )
 
     settings = JudgeSettings(provider="openai", model="m", base_url="http://llm.test/v1")
-    client = build_client(settings, transport=httpx.MockTransport(handler))
+    client = build_client(settings, transport=httpx2.MockTransport(handler))
     judge = make_judge(settings, client=client)
     prompt = render_prompt("s", "r", None, "a", "b")
     answer = await judge.judge(prompt, PairRequest(comparison_id="c", a_id="x", b_id="y"))

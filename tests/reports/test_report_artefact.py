@@ -86,6 +86,10 @@ def test_alignment_artefact_layout() -> None:
             "prompt_tokens": 800,
             "completion_tokens": 80,
             "usd": 0.008,
+            "cached_input_tokens": 0,
+            "cache_write_tokens": 0,
+            "reasoning_tokens": 0,
+            "cost_known": True,
         }
     ]
     assert data["runner_status"]["observed"] == {

@@ -1,99 +1,160 @@
-"""Anthropic Messages judge: the answer comes as a forced ``comparison_result`` tool call.
+"""Anthropic Messages judge (official ``anthropic`` SDK) with a JSON-schema answer.
 
-``POST {base_url}/v1/messages`` with ``x-api-key`` and ``anthropic-version``;
-``reasoning_effort``/``output_verbosity`` do not apply (extended thinking
-cannot be combined with a forced tool choice).
+Uses the SDK's default API version and current conventions: the answer comes
+as structured output (``output_config.format`` of type ``json_schema``), which
+unlike a forced tool call combines with extended thinking; ``reasoning_effort``
+goes to ``output_config.effort``; the API takes no ``temperature``
+(:func:`.model_params.anthropic_params`). The static prefix (system prompt,
+then task and rubric) carries ``cache_control`` breakpoints, so every
+comparison after the first reads it from the prompt cache. Usage counts cache
+reads and writes separately; thinking tokens are part of the output.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from anthropic.types import Message
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
-from eng5_runner.engine.judges.base import HttpJudge
+from eng5_runner.engine.http import SdkHttpClient
+from eng5_runner.engine.judges.model_params import anthropic_params
 from eng5_runner.engine.judges.parsing import (
     ANSWER_SCHEMA,
     SCHEMA_NAME,
-    as_dict,
-    as_int,
+    ParsedAnswer,
     malformed,
     parse_answer,
+    parse_answer_json,
+    parse_answer_text,
 )
 from eng5_runner.engine.judges.prompt import JudgePrompt
+from eng5_runner.engine.judges.sdk_clients import anthropic_client, resolve_api_key
+from eng5_runner.engine.judges.sdk_judge import (
+    SdkJudge,
+    check_request,
+    construct_response,
+    sdk_post,
+)
+from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
-from eng5_runner.errors import ConfigError
+from eng5_runner.errors import ProviderError
+from eng5_runner.output.console import print_warning
 from eng5_runner.settings.models import JudgeSettings
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
-API_VERSION = "2023-06-01"
-TOOL = {
-    "name": SCHEMA_NAME,
-    "description": "Record which essay is better, why, and how confident you are.",
-    "input_schema": ANSWER_SCHEMA,
-}
+DEFAULT_MODEL = "claude-sonnet-5-5"
+"""The newest Sonnet in the installed SDK's model list, not on its deprecation list."""
+CACHE_CONTROL = {"type": "ephemeral"}
+MANAGED_FIELDS = {"model", "max_tokens", "system", "messages", "output_config", "stream"}
 
 
-class AnthropicJudge(HttpJudge):
+class AnthropicJudge(SdkJudge):
     """Anthropic's Messages API; key from ``ANTHROPIC_API_KEY`` by default."""
 
     provider = "anthropic"
 
-    def __init__(self, settings: JudgeSettings, client: httpx.AsyncClient) -> None:
-        if settings.temperature is not None and settings.temperature > 1.0:
-            raise ConfigError(
-                f"judge.temperature={settings.temperature:g}: Anthropic accepts 0-1",
-                hint="set judge.temperature to a value in [0, 1]",
+    def __init__(self, settings: JudgeSettings, http_client: SdkHttpClient) -> None:
+        key = resolve_api_key(settings, required=True)
+        super().__init__(settings, (key,) if key else ())
+        self.client = anthropic_client(settings, http_client)
+        self.params = anthropic_params(settings)
+        self.warn_dropped(self.params)
+        retired = deprecated_models().get(settings.model)
+        if retired:
+            print_warning(
+                f"judge.model={settings.model} is deprecated by Anthropic and retires on "
+                f"{retired}; the default is {DEFAULT_MODEL}"
             )
-        super().__init__(settings, client)
-        base = (settings.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
-
-    def auth_headers(self, key: str | None) -> dict[str, str]:
-        headers = {"anthropic-version": API_VERSION}
-        if key:
-            headers["x-api-key"] = key
-        return headers
+        managed = MANAGED_FIELDS | ({"thinking"} if "thinking" in self.params.fields else set())
+        sample = self.body(JudgePrompt("s", "u"))
+        merged = check_request(
+            MessageCreateParamsNonStreaming, sample, settings.extra_body, managed
+        )
+        self.extra = {k: merged[k] for k in settings.extra_body}
 
     def body(self, prompt: JudgePrompt) -> dict[str, Any]:
-        """The Messages request body for one comparison."""
+        """The Messages request body for one comparison (static prefix first)."""
+        caching = self.settings.prompt_caching
+        system: Any = prompt.system
+        content: Any = prompt.user
+        if caching:
+            system = [{"type": "text", "text": prompt.system, "cache_control": CACHE_CONTROL}]
+            if prompt.prefix and prompt.user.startswith(prompt.prefix):
+                content = [
+                    {"type": "text", "text": prompt.prefix, "cache_control": CACHE_CONTROL},
+                    {"type": "text", "text": prompt.dynamic},
+                ]
         body: dict[str, Any] = {
             "model": self.settings.model,
             "max_tokens": self.settings.max_tokens,
-            "system": prompt.system,
-            "messages": [{"role": "user", "content": prompt.user}],
-            "tools": [TOOL],
-            "tool_choice": {"type": "tool", "name": SCHEMA_NAME},
+            "system": system,
+            "messages": [{"role": "user", "content": content}],
         }
-        if self.settings.temperature is not None:
-            body["temperature"] = self.settings.temperature
+        output_config: dict[str, Any] = {}
+        if self.settings.structured_output:
+            output_config["format"] = {"type": "json_schema", "schema": ANSWER_SCHEMA}
+        if "effort" in self.params.fields:
+            output_config["effort"] = self.params.fields["effort"]
+        if output_config:
+            body["output_config"] = output_config
+        if "thinking" in self.params.fields:
+            body["thinking"] = self.params.fields["thinking"]
         return body
 
     async def judge(self, prompt: JudgePrompt, request: PairRequest) -> JudgeAnswer:
-        data, sha = await self.post_json(self.url, self.body(prompt))
-        blocks = data.get("content")
-        tool_input = None
-        for block in blocks if isinstance(blocks, list) else []:
-            if (
-                isinstance(block, dict)
-                and block.get("type") == "tool_use"
-                and block.get("name") == SCHEMA_NAME
-            ):
-                tool_input = block.get("input")
-                break
-        if tool_input is None:
-            if data.get("stop_reason") == "max_tokens":
-                raise malformed("the answer was cut off at max_tokens (raise judge.max_tokens)")
-            raise malformed(f"no {SCHEMA_NAME} tool call in the response")
-        usage = as_dict(data.get("usage"))
-        prompt_tokens = sum(
-            as_int(usage.get(k))
-            for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        body = {**self.body(prompt), **self.extra}
+        content, request_id = await self.call(
+            lambda: sdk_post(self.client, "/v1/messages", body, None, "request-id")
         )
+        message = construct_response(Message, content)
+        try:
+            parsed = self.parsed(message)
+        except ProviderError as exc:  # a malformed answer is still billed
+            exc.spent_usd = self.cost_of(message.model, message_usage(message))
+            raise
         return self.answer(
-            parse_answer(tool_input),
-            model=data.get("model"),
-            prompt_tokens=prompt_tokens,
-            completion_tokens=as_int(usage.get("output_tokens")),
-            response_sha256=sha,
+            parsed,
+            model=message.model,
+            usage=message_usage(message),
+            raw=content,
+            request_id=request_id or message.id,
         )
+
+    def parsed(self, message: Message) -> ParsedAnswer:
+        """The answer from the first text block (or a ``comparison_result`` tool call)."""
+        for block in message.content:
+            if block.type == "tool_use" and block.name == SCHEMA_NAME:
+                return parse_answer(block.input)
+            if block.type == "text" and block.text.strip():
+                if self.settings.structured_output:
+                    return parse_answer_json(block.text)
+                return parse_answer_text(block.text)
+        if message.stop_reason == "max_tokens":
+            raise malformed("the answer was cut off at max_tokens (raise judge.max_tokens)")
+        if message.stop_reason == "refusal":
+            raise malformed("the model refused to answer")
+        raise malformed("no text answer in the response")
+
+
+def deprecated_models() -> dict[str, str]:
+    """The installed SDK's list of deprecated models and their end-of-life dates."""
+    try:
+        from anthropic._data import DEPRECATED_MODELS
+    except ImportError:  # a private module: an SDK without it just gives no warning
+        return {}
+    return dict(DEPRECATED_MODELS)
+
+
+def message_usage(message: Message) -> TokenUsage:
+    """Anthropic's ``input_tokens`` excludes cache reads and writes; add them back."""
+    usage = message.usage
+    cached = usage.cache_read_input_tokens or 0
+    written = usage.cache_creation_input_tokens or 0
+    details = usage.output_tokens_details
+    return TokenUsage(
+        input_tokens=usage.input_tokens + cached + written,
+        cached_input_tokens=cached,
+        cache_write_tokens=written,
+        output_tokens=usage.output_tokens,
+        reasoning_tokens=details.thinking_tokens if details else 0,
+    )

@@ -1,96 +1,169 @@
-"""OpenAI Chat Completions judge with a strict JSON-schema answer.
+"""OpenAI Chat Completions judge (official ``openai`` SDK) with a strict JSON-schema answer.
 
-``POST {base_url}/chat/completions`` with ``response_format`` of type
-``json_schema``; reasoning models get ``reasoning_effort`` (and ``verbosity``
-for the gpt-5 family) when configured; ``temperature`` only when set.
+Sends only what the model accepts (:func:`.model_params.openai_params`):
+``max_completion_tokens``, ``response_format`` of type ``json_schema``,
+reasoning controls for reasoning models, ``temperature`` for the others, and
+``prompt_cache_key`` (a hash of the static prefix) so comparisons that share
+the rubric land on the same prompt cache. Usage is read in full: cached input
+(``prompt_tokens_details.cached_tokens``) and reasoning tokens.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from eng5_runner.engine.judges.base import HttpJudge
+from openai import omit
+from openai.types.chat import ChatCompletion
+from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
+
+from eng5_runner.engine.http import SdkHttpClient
+from eng5_runner.engine.judges.model_params import ModelParams, openai_params
 from eng5_runner.engine.judges.parsing import (
     ANSWER_SCHEMA,
     SCHEMA_NAME,
     ParsedAnswer,
-    as_dict,
-    as_int,
     malformed,
     parse_answer_json,
     parse_answer_text,
 )
 from eng5_runner.engine.judges.prompt import JudgePrompt
+from eng5_runner.engine.judges.sdk_clients import openai_client, resolve_api_key
+from eng5_runner.engine.judges.sdk_judge import (
+    SdkJudge,
+    check_request,
+    construct_response,
+    sdk_post,
+)
+from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
+from eng5_runner.errors import ProviderError
+from eng5_runner.settings.models import JudgeSettings
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+MANAGED_FIELDS = {
+    "model",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "response_format",
+    "temperature",
+    "reasoning_effort",
+    "verbosity",
+    "prompt_cache_key",
+    "stream",
+    "n",
+}
 
 
-def chat_body(
-    judge: HttpJudge, prompt: JudgePrompt, *, structured: bool, tokens_key: str
-) -> dict[str, Any]:
-    """The Chat Completions request body for one comparison."""
-    settings = judge.settings
-    body: dict[str, Any] = {
-        "model": settings.model,
-        "messages": [
-            {"role": "system", "content": prompt.system},
-            {"role": "user", "content": prompt.user},
-        ],
-        tokens_key: settings.max_tokens,
-    }
-    if structured:
-        body["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": ANSWER_SCHEMA},
+def prompt_cache_key(prompt: JudgePrompt) -> str:
+    """Same for every comparison that shares the system prompt and the prefix."""
+    digest = hashlib.sha256(prompt.system.encode() + b"\0" + prompt.prefix.encode())
+    return "eng5-" + digest.hexdigest()[:32]
+
+
+class ChatJudge(SdkJudge):
+    """Chat Completions through the OpenAI SDK (``openai`` and ``openai_compatible``)."""
+
+    tokens_key = "max_completion_tokens"
+    key_required = True
+    send_cache_key = True
+
+    def __init__(self, settings: JudgeSettings, http_client: SdkHttpClient) -> None:
+        key = resolve_api_key(settings, required=self.key_required)
+        super().__init__(settings, (key,) if key else ())
+        self.client = openai_client(settings, http_client, key_required=self.key_required)
+        self.headers: dict[str, Any] | None = None if key else {"Authorization": omit}
+        self.params = self.model_params()
+        self.warn_dropped(self.params)
+        sample = self.body(JudgePrompt("s", "u"), structured=settings.structured_output)
+        self.extra = self.checked_extra(sample)
+
+    def model_params(self) -> ModelParams:
+        return openai_params(self.settings)
+
+    def checked_extra(self, sample: dict[str, Any]) -> dict[str, Any]:
+        """``judge.extra_body``, validated against the SDK's request type."""
+        merged = check_request(
+            CompletionCreateParamsNonStreaming, sample, self.settings.extra_body, MANAGED_FIELDS
+        )
+        return {k: merged[k] for k in self.settings.extra_body}
+
+    def body(self, prompt: JudgePrompt, *, structured: bool) -> dict[str, Any]:
+        """The request body for one comparison (static prefix first)."""
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": [
+                {"role": "system", "content": prompt.system},
+                {"role": "user", "content": prompt.user},
+            ],
+            self.tokens_key: self.settings.max_tokens,
+            **self.params.fields,
         }
-    if settings.temperature is not None:
-        body["temperature"] = settings.temperature
-    if settings.reasoning_effort is not None:
-        body["reasoning_effort"] = settings.reasoning_effort
-    if settings.output_verbosity is not None:
-        body["verbosity"] = settings.output_verbosity
-    return body
+        if structured:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": SCHEMA_NAME, "strict": True, "schema": ANSWER_SCHEMA},
+            }
+        if self.send_cache_key and self.settings.prompt_caching and prompt.prefix:
+            body["prompt_cache_key"] = prompt_cache_key(prompt)
+        return body
+
+    async def ask(self, prompt: JudgePrompt, *, structured: bool) -> JudgeAnswer:
+        """Send one comparison and read the answer."""
+        body = {**self.body(prompt, structured=structured), **self.extra}
+        content, request_id = await self.call(
+            lambda: sdk_post(self.client, "/chat/completions", body, self.headers, "x-request-id")
+        )
+        completion = construct_response(ChatCompletion, content)
+        try:
+            return self.read(completion, content, request_id, structured=structured)
+        except ProviderError as exc:  # a malformed answer is still billed
+            exc.spent_usd = self.cost_of(completion.model, chat_usage(completion))
+            raise
+
+    def read(
+        self, completion: ChatCompletion, raw: bytes, request_id: str | None, *, structured: bool
+    ) -> JudgeAnswer:
+        """``choices[0].message.content`` and ``usage`` into a JudgeAnswer."""
+        if not completion.choices:
+            raise malformed("no choices in the response")
+        choice = completion.choices[0]
+        text = choice.message.content
+        if not text:
+            if choice.finish_reason == "length":
+                raise malformed("the answer was cut off at max_tokens (raise judge.max_tokens)")
+            refusal = choice.message.refusal
+            raise malformed(f"refused: {refusal}" if refusal else "empty message content")
+        parsed: ParsedAnswer = parse_answer_json(text) if structured else parse_answer_text(text)
+        return self.answer(
+            parsed,
+            model=completion.model,
+            usage=chat_usage(completion),
+            raw=raw,
+            request_id=request_id or completion.id,
+        )
 
 
-def parse_chat_response(
-    judge: HttpJudge, data: dict[str, Any], sha: str, *, structured: bool
-) -> JudgeAnswer:
-    """Read ``choices[0].message.content`` and ``usage`` into a JudgeAnswer."""
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise malformed("response has no choices")
-    choice = choices[0]
-    message = as_dict(choice.get("message"))
-    content = message.get("content")
-    if not isinstance(content, str) or not content.strip():
-        if message.get("refusal"):
-            raise malformed(f"the model refused: {str(message['refusal'])[:120]}")
-        if choice.get("finish_reason") == "length":
-            raise malformed("the answer was cut off at max_tokens (raise judge.max_tokens)")
-        raise malformed("the message has no content")
-    parsed: ParsedAnswer = parse_answer_json(content) if structured else parse_answer_text(content)
-    usage = as_dict(data.get("usage"))
-    return judge.answer(
-        parsed,
-        model=data.get("model"),
-        prompt_tokens=as_int(usage.get("prompt_tokens")),
-        completion_tokens=as_int(usage.get("completion_tokens")),
-        response_sha256=sha,
+def chat_usage(completion: ChatCompletion) -> TokenUsage:
+    """Input (with cached and cache-write parts) and output (with reasoning) tokens."""
+    usage = completion.usage
+    if usage is None:
+        return TokenUsage()
+    prompt_details = usage.prompt_tokens_details
+    output_details = usage.completion_tokens_details
+    return TokenUsage(
+        input_tokens=usage.prompt_tokens,
+        cached_input_tokens=(prompt_details.cached_tokens or 0) if prompt_details else 0,
+        cache_write_tokens=(prompt_details.cache_write_tokens or 0) if prompt_details else 0,
+        output_tokens=usage.completion_tokens,
+        reasoning_tokens=(output_details.reasoning_tokens or 0) if output_details else 0,
     )
 
 
-class OpenAIJudge(HttpJudge):
-    """OpenAI's Chat Completions API; key from ``OPENAI_API_KEY`` by default."""
+class OpenAIJudge(ChatJudge):
+    """OpenAI's API (or Azure OpenAI); key from ``OPENAI_API_KEY`` by default."""
 
     provider = "openai"
 
-    @property
-    def url(self) -> str:
-        return (self.settings.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
-
     async def judge(self, prompt: JudgePrompt, request: PairRequest) -> JudgeAnswer:
-        structured = self.settings.structured_output
-        body = chat_body(self, prompt, structured=structured, tokens_key="max_completion_tokens")
-        data, sha = await self.post_json(self.url, body)
-        return parse_chat_response(self, data, sha, structured=structured)
+        return await self.ask(prompt, structured=self.settings.structured_output)

@@ -1,5 +1,9 @@
 """The text a judge sees: system prompt, rubric, optional task, two essays.
 
+The static part comes first (system prompt, then the task and the rubric at
+the start of the user message, :attr:`JudgePrompt.prefix`), so providers can
+serve it from their prompt cache; only the essays differ between comparisons.
+
 Essays are shown only as "Essay A" and "Essay B": no essay id, label or file
 name ever reaches the judge (upstream leaked grades through ids like ``A1``).
 """
@@ -27,6 +31,13 @@ class JudgePrompt:
 
     system: str
     user: str
+    prefix: str = ""
+    """The start of ``user`` shared by every comparison (assignment, rubric): cacheable."""
+
+    @property
+    def dynamic(self) -> str:
+        """The rest of ``user`` after :attr:`prefix` (the essays and the instructions)."""
+        return self.user[len(self.prefix) :] if self.user.startswith(self.prefix) else self.user
 
     @property
     def sha256(self) -> str:
@@ -46,10 +57,11 @@ def render_prompt(
     if assignment_text and assignment_text.strip():
         blocks.append(f"**Student assignment:**\n{assignment_text.strip()}")
     blocks.append(f"**Assessment rubric:**\n{rubric.strip()}")
+    prefix = "\n\n".join(blocks) + "\n\n"
     blocks.append(f"**Essay A:**\n{essay_a_text.strip()}")
     blocks.append(f"**Essay B:**\n{essay_b_text.strip()}")
     blocks.append(ANSWER_INSTRUCTIONS)
-    return JudgePrompt(system=system_prompt.strip(), user="\n\n".join(blocks))
+    return JudgePrompt(system=system_prompt.strip(), user="\n\n".join(blocks), prefix=prefix)
 
 
 def prompt_sha256(prompt: JudgePrompt) -> str:
