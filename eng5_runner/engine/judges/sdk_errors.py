@@ -13,8 +13,8 @@ SDK exception (openai / anthropic)              ProviderError
 ``BadRequestError`` (400), 403, 422             ProviderResponseError, not retryable
 ``NotFoundError`` (404)                         ProviderResponseError naming judge.model
 ``APITimeoutError`` (a real timeout)            ProviderTimeout
-``APIConnectionError``: refused, DNS            ProviderUnreachable
-``APIConnectionError``: reset, dropped          ProviderResponseError, retryable
+``APIConnectionError``: refused, DNS            ProviderUnreachable (via ``engine.faults``)
+``APIConnectionError``: reset, dropped          ProviderConnectionLost, retried
 ``APIResponseValidationError``                  malformed answer (re-asked once)
 ==============================================  =====================================
 """
@@ -28,6 +28,7 @@ import anthropic
 import httpx2
 import openai
 
+from eng5_runner.engine.faults import classify
 from eng5_runner.engine.judges.base import redact, status_error
 from eng5_runner.errors import (
     ProviderError,
@@ -57,6 +58,9 @@ def provider_error(exc: Exception, *, secrets: tuple[str, ...] = ()) -> Provider
 
 
 def _connection_error(exc: Exception, url: str) -> ProviderError:
+    classified = classify(exc, url)  # refused / unreachable / lost / timeout, one rule for all
+    if classified is not None:
+        return classified
     chain = _causes(exc)
     root = chain[-1]
     detail = " ".join(f"{type(root).__name__}: {root}".split())[:200]
