@@ -99,12 +99,26 @@ class JudgeSettings(_Frozen):
         }
 
 
+class SimulatedVariant(_Frozen):
+    """Simulation only: how a prompt option shifts the *simulated* judge (others ignore it).
+
+    Unset fields keep ``judge.simulated``; a rubric's block is applied after the system
+    prompt's.  Lets offline sweeps show prompt variants that really differ.
+    """
+
+    noise: float | None = Field(None, ge=0)
+    position_bias: float | None = None
+    scale: float | None = Field(None, gt=0)
+
+
 class PromptSettings(_Frozen):
     """A system prompt or rubric: inline ``text`` or a ``file`` (file wins)."""
 
     name: str
     text: str | None = None
     file: Path | None = None
+    simulated: SimulatedVariant | None = None
+    """Simulation only: read by the simulated judge, ignored by every real one."""
 
 
 class BackendSettings(_Frozen):
@@ -232,6 +246,12 @@ class ReportTargets(_Frozen):
     """Boundary test: pooled position-bias p-value must be at least this."""
 
 
+class BootstrapSettings(_Frozen):
+    """Bootstrap intervals of τ-b, Somers' d and Δτ-b (seeded by the run's ``seed``)."""
+
+    resamples: int = Field(1000, ge=100, le=100000)
+
+
 class ReportSettings(_Frozen):
     """What reports contain and whether missed targets fail the run."""
 
@@ -241,6 +261,7 @@ class ReportSettings(_Frozen):
     plots: bool = True
     ridge: float | None = Field(None, ge=0)
     """Bradley–Terry penalty; null = MLE when it exists, else the default penalty."""
+    bootstrap: BootstrapSettings = BootstrapSettings()
 
 
 class SweepSettings(_Frozen):
@@ -250,6 +271,9 @@ class SweepSettings(_Frozen):
     sort_by: str = "tau_b"
     descending: bool | None = None
     fail_fast: bool = False
+    reference: str | None = None
+    """The variant every job is compared with: a job dir name, or an override the job
+    carries (``system_prompt=002_language_first``); null = the first job."""
 
 
 class RunnerSettings(_Frozen):
@@ -302,7 +326,7 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "grace_s",
     },
     "cache": {"path"},
-    "sweep": {"fail_fast"},
+    "sweep": {"fail_fast", "reference"},
     "report": {"gate", "baseline", "plots"},
 }
 TOP_LEVEL_NON_SEMANTIC = {"show_progress", "tags", "batch_label"}
