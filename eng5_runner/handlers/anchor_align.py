@@ -35,6 +35,8 @@ class AnchorAlignHandler:
             grade_scale=inventory.grade_scale,
             targets=settings.report.targets,
             ridge=settings.report.ridge,
+            resamples=settings.report.bootstrap.resamples,
+            seed=settings.seed,
         )
         ctx = report_context(settings, inventory, paths, judged)
         code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")

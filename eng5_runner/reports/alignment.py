@@ -31,6 +31,12 @@ from eng5_runner.reports.context import (
     proportion,
 )
 from eng5_runner.reports.plots import write_alignment_plots
+from eng5_runner.reports.uncertainty import (
+    BootstrapInfo,
+    agreement_rate,
+    bootstrap_info,
+    self_consistency,
+)
 from eng5_runner.settings.models import ReportTargets
 
 if TYPE_CHECKING:
@@ -102,6 +108,8 @@ class BTSummary(Frozen):
     isolated: tuple[str, ...] = ()
     note: str | None = None
     """Why the fit is missing, when it is."""
+    converged: bool = True
+    """False: Newton stopped before the gradient vanished (warned in the report)."""
 
 
 class AlignmentResult(Frozen):
@@ -136,6 +144,14 @@ class AlignmentResult(Frozen):
     counts: RecordCounts
     targets: tuple[TargetCheck, ...]
     warnings: tuple[str, ...] = ()
+    agreement: Proportion = Proportion(k=0, n=0)
+    """``agreement_rate``: cross-grade comparisons won by the higher grade, Wilson 95%."""
+    tau_b_ci95: tuple[float, float] | None = None
+    somers_d_ci95: tuple[float, float] | None = None
+    bootstrap: BootstrapInfo | None = None
+    """How ``tau_b_ci95`` / ``somers_d_ci95`` were computed."""
+    self_consistency: Proportion | None = None
+    """Repeated pairs (``pairing.repeats`` ≥ 2) whose judgements all agreed; Wilson 95%."""
 
     @property
     def targets_met(self) -> bool:
@@ -159,8 +175,13 @@ def build_alignment(
     grade_scale: str,
     targets: ReportTargets,
     ridge: float | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> AlignmentResult:
-    """Compute every anchor-alignment metric from the judgement records."""
+    """Compute every anchor-alignment metric from the judgement records.
+
+    ``resamples``/``seed``: the bootstrap of the τ-b and Somers' d intervals.
+    """
     n = len(anchors)
     index = {essay.essay_id: i for i, essay in enumerate(anchors)}
     ranks = _ranks(anchors, grade_scale)
@@ -229,6 +250,13 @@ def build_alignment(
         ceiling = finite(stats.tau_b_ceiling(grades_up, scores)) if graded and spread else None
         tau_up = finite(stats.tau_upstream([a.grade or "" for a in anchors], actual))
         ssr = finite(stats.scale_separation_reliability(theta, se)) if spread else None
+    tau_ci = somers_ci = boot = None
+    if theta is not None and graded:
+        tau_ci, somers_ci, boot, boot_warning = bootstrap_info(
+            n, win_idx, lose_idx, grades_up, resamples=resamples, seed=seed, ridge=ridge
+        )
+        if boot_warning:
+            warnings.append(boot_warning)
     return AlignmentResult(
         grade_scale=grade_scale,
         n_anchors=n,
@@ -278,6 +306,13 @@ def build_alignment(
             ),
         ),
         warnings=tuple(warnings),
+        agreement=agreement_rate(cross_total, inverted),
+        tau_b_ci95=tau_ci if tau_b is not None else None,
+        somers_d_ci95=somers_ci if somers is not None else None,
+        bootstrap=boot,
+        self_consistency=self_consistency(
+            [o.winner_id for _, o in used], [o.loser_id for _, o in used]
+        ),
     )
 
 
@@ -307,6 +342,11 @@ def _fit(
         zero_win=tuple(labels[i] for i in fit.zero_win_items),
         zero_loss=tuple(labels[i] for i in fit.zero_loss_items),
         isolated=tuple(labels[i] for i in getattr(fit, "isolated_items", ())),
+        converged=bool(fit.converged),
+        note=None
+        if fit.converged
+        else f"the Bradley–Terry fit did not converge after {fit.iterations} Newton "
+        "iterations: scores, SEs and τ-b are from the last iterate and may be off",
     )
     return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt
 

@@ -282,6 +282,13 @@ def _pair_row(name: str, grades: str, s: BoundaryStats) -> tuple[str, ...]:
     )
 
 
+def _consistency_ci(s: BoundaryStats) -> str:
+    if not s.complete_iterations:
+        return ""
+    c = proportion(s.consistent_iterations, s.complete_iterations)
+    return f"{md.fmt_interval(c.low, c.high, pct=True)} ({c.k}/{c.n} iterations)"
+
+
 def render_boundary_markdown(
     result: BoundaryResult, ctx: ReportContext, *, plots: Sequence[Path | str] = ()
 ) -> str:
@@ -299,7 +306,10 @@ def render_boundary_markdown(
             f"{md.fmt_interval(p.slot_a.low, p.slot_a.high, pct=True, digits=1)}",
         ),
         ("Pooled order effect", md.fmt_num(p.order_effect, 3)),
-        ("Position consistency (pooled)", md.fmt_pct(p.position_consistency)),
+        (
+            "Position consistency (pooled) [Wilson 95%]",
+            f"{md.fmt_pct(p.position_consistency)} {_consistency_ci(p)}",
+        ),
         ("Modal agreement (pooled)", md.fmt_pct(p.modal_agreement)),
         (
             "Comparisons (successful / failed)",
@@ -383,6 +393,6 @@ def print_boundary_summary(result: BoundaryResult, console: Console) -> None:
     for check in result.targets:
         verdict = "[green]pass[/]" if check.passed else "[red]fail[/]"
         console.print(
-            f"{check.label}: {md.fmt_target_value(check, check.value)} "
-            f"(target {check.comparator} {check.threshold:g}) {verdict}"
+            f"{check.label}: {md.fmt_check(check)[0]} "
+            f"(target {check.comparator} {md.fmt_check(check)[1]}) {verdict}"
         )

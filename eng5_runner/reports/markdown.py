@@ -70,6 +70,25 @@ def fmt_target_value(check: TargetCheck, value: float | None) -> str:
     )
 
 
+def fmt_check(check: TargetCheck) -> tuple[str, str]:
+    """(value, threshold) shown with enough digits that they never look equal while the
+    value is on the other side of the threshold: p = 0.0498 against 0.05 shows as
+    ``0.0498`` / ``0.0500``, not ``0.050`` / ``0.050``."""
+    value, limit = check.value, check.threshold
+    if check.integer or value is None or value == limit:
+        return fmt_target_value(check, value), fmt_target_value(check, limit)
+    shown = fmt_target_value(check, value), fmt_target_value(check, limit)
+    digits = 3
+    while shown[0] == shown[1]:
+        digits += 1
+        if digits > 12:
+            break
+        shown = fmt_num(value, digits), fmt_num(limit, digits)
+    if shown[0] == shown[1]:  # below 1e-12 apart: state the side explicitly
+        return f"{shown[0]} ({'above' if value > limit else 'below'})", shown[1]
+    return shown
+
+
 def badge(passed: bool | None) -> str:
     """Pass/fail badge; None (no target) → em dash."""
     if passed is None:
@@ -142,12 +161,7 @@ def header(title: str, ctx: ReportContext, warnings: Sequence[str] = ()) -> str:
 def targets_table(checks: Sequence[TargetCheck], extra_rows: Sequence[Sequence[str]] = ()) -> str:
     """Metric | Value | Target | Result: the target checks first, then untargeted rows."""
     rows: list[Sequence[str]] = [
-        (
-            check.label,
-            fmt_target_value(check, check.value),
-            f"{check.comparator} {fmt_target_value(check, check.threshold)}",
-            badge(check.passed),
-        )
+        (check.label, fmt_check(check)[0], f"{check.comparator} {fmt_check(check)[1]}", badge(check.passed))
         for check in checks
     ]
     rows += [tuple(row) + (DASH,) * (4 - len(row)) for row in extra_rows]

@@ -4,9 +4,15 @@ Keys of ``metrics`` (None where undefined, never nan):
 
 - anchor-align-test: ``tau_b tau_b_ceiling tau_upstream somers_d direct_inversions
   majority_inversions inversion_rate zero_win_anchors zero_win_excl_bottom ab_regression
-  ssr slot_a_rate slot_a_p``
+  ssr slot_a_rate slot_a_p agreement_rate agreement_rate_ci95 tau_b_ci95 somers_d_ci95
+  bootstrap_resamples self_consistency self_consistency_ci95 repeated_pairs bt_converged``
 - boundary-test: ``pooled_win_rate pooled_slot_a_rate pooled_bias_p order_effect
-  pooled_mean_confidence position_consistency modal_agreement``
+  pooled_mean_confidence position_consistency modal_agreement`` and the intervals
+  ``pooled_win_rate_ci95 pooled_slot_a_rate_ci95 pooled_mean_confidence_ci95
+  position_consistency_ci95``
+
+``*_ci95`` values are two-element lists [low, high] (None where undefined). With
+``report.baseline`` a top-level ``baseline`` object holds the paired comparison.
 
 ``targets`` maps each target name to pass/fail; ``targets_met`` is their
 conjunction (None when the mode has no targets).
@@ -15,12 +21,13 @@ conjunction (None when the mode has no targets).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict
 
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.reports.context import Frozen, RecordCounts, ReportContext, TargetCheck
+from eng5_runner.reports.uncertainty_metrics import boundary_intervals, uncertainty_metrics
 
 if TYPE_CHECKING:
     from eng5_runner.reports.alignment import AlignmentResult
@@ -28,7 +35,7 @@ if TYPE_CHECKING:
 
 SUMMARY_FILE = "summary.json"
 SummaryStatus = Literal["stub", "complete", "partial", "error"]
-Metric = float | int | None
+Metric = float | int | list[float] | None
 
 
 class RunSummary(Frozen):
@@ -59,6 +66,8 @@ class RunSummary(Frozen):
     system_prompt: str | None = None
     rubric: str | None = None
     generated_at: str | None = None
+    baseline: dict[str, Any] | None = None
+    """``report.baseline``: the paired comparison with that run (METRICS.md names)."""
 
     def write(self, path: Path) -> Path:
         """Write atomically as JSON."""
@@ -130,6 +139,7 @@ def summary_from_alignment(
         "ssr": result.ssr,
         "slot_a_rate": result.position.rate,
         "slot_a_p": result.position.p_value,
+        **uncertainty_metrics(result),
     }
     return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
 
@@ -146,6 +156,7 @@ def summary_from_boundary(
         "pooled_mean_confidence": pooled.confidence.mean,
         "position_consistency": pooled.position_consistency,
         "modal_agreement": pooled.modal_agreement,
+        **boundary_intervals(result),
     }
     return _make("boundary-test", status, metrics, result.targets, result.counts, ctx)
 

@@ -18,11 +18,17 @@ class SweepSummaryCallback(Callback):
 
         sweep_cfg = config.get("sweep") or {}
         gate = str(sweep_cfg.get("gate", "none"))
-        summary = collect_sweep(
-            Path(config.hydra.sweep.dir),
-            sort_by=str(sweep_cfg.get("sort_by", "tau_b")),
-            descending=sweep_cfg.get("descending"),
-        )
+        reference = sweep_cfg.get("reference")
+        try:
+            summary = collect_sweep(
+                Path(config.hydra.sweep.dir),
+                sort_by=str(sweep_cfg.get("sort_by", "tau_b")),
+                descending=sweep_cfg.get("descending"),
+                reference=None if reference is None else str(reference),
+            )
+        except ValueError as exc:  # sweep.reference names no job
+            err_console.print(f"[bold red]error:[/] {exc}")
+            raise SystemExit(2) from None
         written = write_sweep_summary(summary, gate)  # type: ignore[arg-type]
         console.print(f"Sweep summary: [bold]{written[0]}[/]")
         if summary.failed:

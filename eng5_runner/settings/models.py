@@ -168,7 +168,8 @@ class PairingSettings(_Frozen):
     comparisons_per_essay: int | None = Field(None, ge=1)
     """Balanced design: how many comparisons each essay takes part in."""
     repeats: int = Field(1, ge=1)
-    """Round robin: how many times each pair is judged (orders alternate)."""
+    """How many times each pair is judged, slot orders alternating (both designs); with
+    k ≥ 2 the report gives the judge's self-consistency."""
     seed: int = 0
 
 
