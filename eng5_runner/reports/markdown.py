@@ -142,6 +142,13 @@ def header(title: str, ctx: ReportContext, warnings: Sequence[str] = ()) -> str:
     lines = [f"# {title}", ""]
     if ctx.simulated:
         lines += [f"> **{SIMULATED_BANNER}**", ""]
+    if ctx.simulated_variant:
+        lines += [
+            "> **Simulation:** this variant's simulated judge was set by its prompt options ("
+            + "; ".join(ctx.simulated_variant)
+            + "); the difference between variants is simulated, not a prompt effect.",
+            "",
+        ]
     if ctx.partial_data:
         lines += [
             "> **Partial data:** the run did not finish (timeout, interruption or missing "

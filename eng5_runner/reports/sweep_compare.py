@@ -258,7 +258,7 @@ def verdict_lines(rows: Sequence[SweepRow], reference: str | None) -> list[str]:
             f"{_p(b['mcnemar_p'])} (Holm-adjusted {_p(b.get('mcnemar_p_holm'))}), "
             f"{b['matched_comparisons']} matched comparisons."
         )
-    marked = [r.variant for r in rows if r.indistinguishable_from_best]
+    marked = [r.variant for r in rows if r.indistinguishable_from_best and r.versus_best != "best"]
     best = next((r for r in rows if r.versus_best == "best"), None)
     if best is not None:
         lines += [

@@ -8,8 +8,9 @@ arrays is the same matched comparison.  :func:`compare_paired` gives
   differently graded anchors that exactly one run ordered as the experts do — and the
   exact two-sided binomial p-value ``mcnemar_p`` on those two counts;
 - ``delta_tau_b`` = τ-b(B) − τ-b(A) on the matched comparisons, with a 95% *paired*
-  percentile bootstrap interval: anchor pairs are resampled and each carries both runs'
-  outcomes, so the judge's per-pair difficulty cancels out of the difference;
+  bootstrap interval: anchor pairs are resampled and each carries both runs' outcomes,
+  so the judge's per-pair difficulty cancels out of the difference; the percentile
+  interval is re-centred on the observed Δ (see ``stats.bootstrap`` for why);
 - ``verdict``: ``better`` when the interval lies above 0, ``worse`` when below, else
   ``indistinguishable``; fewer than :data:`MIN_MATCHED` matched comparisons (or no two
   grades to order) → ``not comparable`` with the reason.
@@ -172,7 +173,9 @@ def compare_paired(
         rank_agreement_many(sample_b.refit(counts, ridge=ridge).theta, sub_e)[0]
         - rank_agreement_many(sample_a.refit(counts, ridge=ridge).theta, sub_e)[0]
     )
-    low, high = percentile_interval(delta, confidence)
+    low, high = percentile_interval(
+        delta, confidence, centre=tau_b - tau_a, bounds=(-2.0, 2.0)
+    )
     return PairedComparison(
         **base,  # type: ignore[arg-type]
         tau_b_a=tau_a,
