@@ -164,8 +164,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
     args = parser.parse_args()
     q = args.quick
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     rate, counts = null_rate(8 if q else 40)
     print(f"null (same judge, different seed): indistinguishable {rate:.1%} {counts}")
     for same in (True, False):
@@ -177,8 +179,9 @@ def main() -> None:
     for noise in (0.6, 2.0):
         c = coverage(noise, 8 if q else 40, 30 if q else 150)
         print(
-            f"coverage noise {noise}: mean τ-b of re-runs {c['mean_tau']:.4f} (sd {c['sd_tau']:.4f});"
-            f" interval contains it: median-centred {c['centred']:.0%}, plain percentile "
+            f"coverage noise {noise}: mean τ-b of re-runs {c['mean_tau']:.4f} "
+            f"(sd {c['sd_tau']:.4f}); interval contains it: median-centred "
+            f"{c['centred']:.0%}, plain percentile "
             f"{c['plain']:.0%}; share of re-runs inside: centred {c['rerun_inside_centred']:.0%}, "
             f"plain {c['rerun_inside_plain']:.0%}; mean width {c['width']:.3f}"
         )

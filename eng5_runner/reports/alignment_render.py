@@ -240,7 +240,7 @@ def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
         "",
         "",
     )
-    for label, value in _consistency_row(result):
+    for _label, value in _consistency_row(result):
         table.add_row("Self-consistency [95%]", value, "", "")
     for check in result.targets:
         style = "green" if check.passed else "red"

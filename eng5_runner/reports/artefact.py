@@ -84,7 +84,7 @@ def build_artefact(
     """Assemble the artefact (sealed with its checksum); :func:`write_artefact` validates it."""
     counts = count_records(records)
     warnings = list(ctx.warnings)
-    metrics: dict[str, float | int | None] = {}
+    metrics: dict[str, float | int | list[float] | None] = {}
     analysis: dict[str, Any] | None = None
     bt_summary: list[dict[str, Any]] = []
     targets: list[dict[str, Any]] = []

@@ -168,7 +168,12 @@ def header(title: str, ctx: ReportContext, warnings: Sequence[str] = ()) -> str:
 def targets_table(checks: Sequence[TargetCheck], extra_rows: Sequence[Sequence[str]] = ()) -> str:
     """Metric | Value | Target | Result: the target checks first, then untargeted rows."""
     rows: list[Sequence[str]] = [
-        (check.label, fmt_check(check)[0], f"{check.comparator} {fmt_check(check)[1]}", badge(check.passed))
+        (
+            check.label,
+            fmt_check(check)[0],
+            f"{check.comparator} {fmt_check(check)[1]}",
+            badge(check.passed),
+        )
         for check in checks
     ]
     rows += [tuple(row) + (DASH,) * (4 - len(row)) for row in extra_rows]

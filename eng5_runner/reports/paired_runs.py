@@ -128,7 +128,9 @@ def fmt_delta(result: PairedResult) -> str:
     return f"Δτ-b = {fmt_signed(result.delta_tau_b)} {shown}"
 
 
-def verdict_sentence(result: PairedResult, this: str = "this run", other: str = "the baseline") -> str:
+def verdict_sentence(
+    result: PairedResult, this: str = "this run", other: str = "the baseline"
+) -> str:
     """One sentence a researcher can act on, e.g. ``this run is better than the baseline:
     Δτ-b = +0.120 [+0.040, +0.200], McNemar p = 0.003 (66 matched comparisons)``."""
     if result.verdict == "not comparable":

@@ -86,7 +86,9 @@ def diff_runs(current: Mapping[str, Any], baseline: Mapping[str, Any]) -> RunDif
     ja, jb = _judge(baseline), _judge(current)
     pa, pb = _flat(ja.get("generation_params") or {}), _flat(jb.get("generation_params") or {})
     changed = tuple(
-        (k, pa.get(k, "—"), pb.get(k, "—")) for k in sorted(pa.keys() | pb.keys()) if pa.get(k) != pb.get(k)
+        (k, pa.get(k, "—"), pb.get(k, "—"))
+        for k in sorted(pa.keys() | pb.keys())
+        if pa.get(k) != pb.get(k)
     )
     oa = list((baseline.get("metadata") or {}).get("overrides") or [])
     ob = list((current.get("metadata") or {}).get("overrides") or [])

@@ -43,7 +43,9 @@ def resolve_reference(rows: Sequence[SweepRow], reference: str | None) -> SweepR
     matches = [row for row in rows if reference in row.overrides]
     if len(matches) == 1:
         return matches[0]
-    known = ", ".join(f"{r.job} ({r.variant})" for r in sorted(rows, key=lambda r: job_order(r.job)))
+    known = ", ".join(
+        f"{r.job} ({r.variant})" for r in sorted(rows, key=lambda r: job_order(r.job))
+    )
     why = "matches several jobs" if matches else "matches no job"
     raise ValueError(
         f"sweep.reference={reference} {why}; give a job dir name or an override, one of: {known}"
@@ -103,7 +105,9 @@ def compare_rows(
             )
             fields[row.job] = paired_fields(result, ref.job)
     tested = [job for job, f in fields.items() if f["verdict"] != "not comparable"]
-    for job, p in zip(tested, stats.holm_adjust([fields[j]["mcnemar_p"] for j in tested]), strict=True):
+    for job, p in zip(
+        tested, stats.holm_adjust([fields[j]["mcnemar_p"] for j in tested]), strict=True
+    ):
         fields[job]["mcnemar_p_holm"] = p
     out = [
         r.model_copy(update={"baseline": fields.get(r.job), "is_reference": r.job == ref.job})
@@ -217,8 +221,10 @@ def metric_cell(row: SweepRow, name: str) -> str:
 
 def comparison_cells(row: SweepRow) -> list[str]:
     """Cells for :data:`COMPARISON_HEADERS`."""
-    best = "best" if row.versus_best == "best" else (
-        "yes" if row.indistinguishable_from_best else "no" if row.versus_best else "—"
+    best = (
+        "best"
+        if row.versus_best == "best"
+        else ("yes" if row.indistinguishable_from_best else "no" if row.versus_best else "—")
     )
     if row.is_reference:
         return ["reference", "—", "reference", best]

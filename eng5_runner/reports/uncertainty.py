@@ -46,7 +46,9 @@ def bootstrap_info(
     resamples: int,
     seed: int,
     ridge: float | None,
-) -> tuple[tuple[float, float] | None, tuple[float, float] | None, BootstrapInfo | None, str | None]:
+) -> tuple[
+    tuple[float, float] | None, tuple[float, float] | None, BootstrapInfo | None, str | None
+]:
     """(τ-b interval, Somers' d interval, info, warning); Nones when it cannot be computed."""
     if len(winners) == 0 or len(set(expert)) < 2:
         return None, None, None, None

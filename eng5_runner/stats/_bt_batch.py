@@ -89,7 +89,9 @@ class _Scatter:
         return np.asarray(r @ self.dense)
 
 
-def strongly_connected(d: PairDesign, forward: FloatArray, backward: FloatArray) -> NDArray[np.bool_]:
+def strongly_connected(
+    d: PairDesign, forward: FloatArray, backward: FloatArray
+) -> NDArray[np.bool_]:
     """Per row: is the beat graph (a → b where ``forward`` > 0, b → a where ``backward`` > 0)
     strongly connected?"""
     rows, n = forward.shape[0], d.n
@@ -162,7 +164,14 @@ def fit_many(
         if finished.all():
             break
         keep = ~finished
-        idx, tot, won, lam_i, th, xi = idx[keep], tot[keep], won[keep], lam_i[keep], th[keep], xi[keep]
+        idx, tot, won, lam_i, th, xi = (
+            idx[keep],
+            tot[keep],
+            won[keep],
+            lam_i[keep],
+            th[keep],
+            xi[keep],
+        )
         g, gnorm, prob = g[keep], gnorm[keep], prob[keep]
         h = tot * prob * (1.0 - prob)
         deg = degree(h)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from eng5_runner.stats._bt_batch import FloatArray, IntArray, ManyFits, PairDesign, fit_many
 from eng5_runner.stats.bt import as_index_array
@@ -108,9 +108,9 @@ class ComparisonSample:
         flat = (np.arange(resamples)[:, None] * c + draws).ravel()
         return np.bincount(flat, minlength=resamples * c).reshape(resamples, c).astype(float)
 
-    def pair_weights(self, counts: FloatArray, a_won: FloatArray | None = None) -> tuple[
-        FloatArray, FloatArray
-    ]:
+    def pair_weights(
+        self, counts: FloatArray, a_won: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray]:
         """(total, a_wins), each (rows × pairs), for cluster multiplicities ``counts``."""
         won = self.a_won if a_won is None else a_won
         per_comparison = counts[:, self.cluster_of][:, self._order]

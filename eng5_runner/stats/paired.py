@@ -173,9 +173,7 @@ def compare_paired(
         rank_agreement_many(sample_b.refit(counts, ridge=ridge).theta, sub_e)[0]
         - rank_agreement_many(sample_a.refit(counts, ridge=ridge).theta, sub_e)[0]
     )
-    low, high = percentile_interval(
-        delta, confidence, centre=tau_b - tau_a, bounds=(-2.0, 2.0)
-    )
+    low, high = percentile_interval(delta, confidence, centre=tau_b - tau_a, bounds=(-2.0, 2.0))
     return PairedComparison(
         **base,  # type: ignore[arg-type]
         tau_b_a=tau_a,

@@ -89,11 +89,14 @@ def test_matched_comparisons_must_be_between_the_same_items() -> None:
         stats.compare_paired([1.0, 0.0, -1.0], [0], [1], [0], [2])
 
 
-@pytest.mark.parametrize(("verdict", "interval"), [
-    ("better", (0.01, 0.2)),
-    ("worse", (-0.3, -0.001)),
-    ("indistinguishable", (-0.1, 0.1)),
-    ("indistinguishable", (0.0, 0.2)),
-])
+@pytest.mark.parametrize(
+    ("verdict", "interval"),
+    [
+        ("better", (0.01, 0.2)),
+        ("worse", (-0.3, -0.001)),
+        ("indistinguishable", (-0.1, 0.1)),
+        ("indistinguishable", (0.0, 0.2)),
+    ],
+)
 def test_verdict_from_the_interval(verdict: str, interval: tuple[float, float]) -> None:
     assert stats.verdict_from_interval(*interval) == verdict
