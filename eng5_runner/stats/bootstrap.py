@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from eng5_runner.stats._bt_batch import FloatArray, IntArray, ManyFits, PairDesign, fit_many
+from eng5_runner.stats.agreement import tau_b_ceiling
 from eng5_runner.stats.bt import as_index_array
 
 __all__ = [
@@ -209,8 +210,12 @@ def bootstrap_agreement(
     tau, somers = rank_agreement_many(fits.theta, expert)
     tau_hat, somers_hat = rank_agreement_many(sample.full_fit(ridge=ridge)[None, :], expert)
     unit = (-1.0, 1.0)
+    # τ-b of untied scores cannot pass the ceiling set by the ties in ``expert``
+    ceiling = max(tau_b_ceiling(expert), abs(float(tau_hat[0])))
     return AgreementBootstrap(
-        tau_b_ci95=percentile_interval(tau, confidence, centre=float(tau_hat[0]), bounds=unit),
+        tau_b_ci95=percentile_interval(
+            tau, confidence, centre=float(tau_hat[0]), bounds=(-ceiling, ceiling)
+        ),
         somers_d_ci95=percentile_interval(
             somers, confidence, centre=float(somers_hat[0]), bounds=unit
         ),

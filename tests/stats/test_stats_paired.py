@@ -47,7 +47,7 @@ def test_identical_runs_are_indistinguishable_with_a_zero_interval() -> None:
 
 
 def test_a_perfect_judge_beats_a_noisy_one_and_the_reverse_is_worse() -> None:
-    wa, la = _run(GRADES, 3.0, seed=2)
+    wa, la = _run(GRADES, 5.0, seed=2)
     wb, lb = _run(GRADES, 0.0, seed=2)
     better = stats.compare_paired(GRADES, wa, la, wb, lb, resamples=300, seed=0)
     worse = stats.compare_paired(GRADES, wb, lb, wa, la, resamples=300, seed=0)
