@@ -1,6 +1,6 @@
 """Simulation benchmark of the interval and the paired verdict (issue 18; METRICS.md).
 
-Usage: ``python bench/bench_compare.py [--quick]``.  Uses the real simulated judge
+Usage: ``python bench/bench_compare.py [--quick] [--cost-only]``.  Uses the real simulated judge
 (``SimulatedJudge.judge_now``) on 30 anchors of the 9-step scale (grades A…F+, 3–4
 anchors each), round robin (435 comparisons), and the runner's own statistics:
 
@@ -78,13 +78,26 @@ def null_rate(pairs: int) -> tuple[float, dict[str, int]]:
     return verdicts.count("indistinguishable") / pairs, counts
 
 
-def power_rate(seeds: int, *, same_seed: bool) -> tuple[float, float]:
-    right_b = right_a = 0
+def power_rate(seeds: int, *, same_seed: bool) -> dict[str, float]:
+    """Verdict rates, McNemar's detection rate and the spread of Δτ-b over the seeds."""
+    right_b = right_a = mcnemar = 0
+    deltas = []
     for s in range(seeds):
         sharp, noisy = judged(0.3, 100 + s), judged(2.0, (100 if same_seed else 200) + s)
-        right_b += paired(sharp, noisy, s) == "worse"
+        forward = stats.compare_paired(EXPERT, *sharp, *noisy, resamples=1000, seed=s)
+        right_b += forward.verdict == "worse"
         right_a += paired(noisy, sharp, s) == "better"
-    return right_b / seeds, right_a / seeds
+        mcnemar += (
+            forward.mcnemar_p < 0.05 and forward.discordant_a_better > forward.discordant_b_better
+        )
+        deltas.append(float(forward.delta_tau_b or 0.0))
+    return {
+        "worse": right_b / seeds,
+        "better": right_a / seeds,
+        "mcnemar": mcnemar / seeds,
+        "delta_mean": float(np.mean(deltas)),
+        "delta_sd": float(np.std(deltas, ddof=1)),
+    }
 
 
 def coverage(noise: float, runs: int, reruns: int) -> dict[str, float]:
@@ -116,16 +129,19 @@ def coverage(noise: float, runs: int, reruns: int) -> dict[str, float]:
     }
 
 
-def timed(fn, repeats: int) -> list[float]:  # type: ignore[no-untyped-def]
-    times = []
+def timed(fn, repeats: int) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """(wall times, CPU times of this process) of ``repeats`` calls; on a shared, overloaded
+    machine the CPU time is the better measure of the work done."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
-def cost(repeats: int) -> dict[str, list[float]]:
+def cost(repeats: int) -> dict[str, tuple[list[float], list[float]]]:
     rng = np.random.default_rng(0)
     q12 = -np.repeat(np.arange(6), 2).astype(float)
     a, b = np.triu_indices(12, 1)
@@ -155,26 +171,37 @@ def cost(repeats: int) -> dict[str, list[float]]:
     }
 
 
-def _fmt(times: Sequence[float]) -> str:
-    return f"{statistics.median(times):.3f} s (min {min(times):.3f}, n={len(times)})"
+def _fmt(times: tuple[Sequence[float], Sequence[float]]) -> str:
+    wall, cpu = times
+    return (
+        f"wall {statistics.median(wall):.3f} s (min {min(wall):.3f}), CPU "
+        f"{statistics.median(cpu):.3f} s (min {min(cpu):.3f}), n={len(wall)}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    parser.add_argument("--cost-only", action="store_true", help="only the timings")
     args = parser.parse_args()
     q = args.quick
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f}"
     )
+    if args.cost_only:
+        for name, times in cost(3 if q else 9).items():
+            print(f"cost {name}: {_fmt(times)}")
+        return
     rate, counts = null_rate(8 if q else 40)
     print(f"null (same judge, different seed): indistinguishable {rate:.1%} {counts}")
     for same in (True, False):
-        right_b, right_a = power_rate(4 if q else 20, same_seed=same)
+        p = power_rate(4 if q else 20, same_seed=same)
         print(
             f"power (noise 0.3 vs 2.0, {'same seed' if same else 'independent seeds'}): "
-            f"B=2.0 worse {right_b:.1%}; A=2.0 vs B=0.3 better {right_a:.1%}"
+            f"B=2.0 worse {p['worse']:.1%}; A=2.0 vs B=0.3 better {p['better']:.1%}; "
+            f"McNemar p < 0.05 in the right direction {p['mcnemar']:.1%}; Δτ-b over seeds "
+            f"mean {p['delta_mean']:+.3f}, sd {p['delta_sd']:.3f}"
         )
     for noise in (0.6, 2.0):
         c = coverage(noise, 8 if q else 40, 30 if q else 150)

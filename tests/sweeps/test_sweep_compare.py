@@ -11,7 +11,7 @@ import pytest
 from eng5_runner.handlers.anchor_align import AnchorAlignHandler
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.paths import RunnerPaths
-from eng5_runner.reports.sweep import collect_sweep, write_sweep_summary
+from eng5_runner.reports.sweep import SweepSummary, collect_sweep, write_sweep_summary
 from eng5_runner.reports.sweep_cli import main as summary_main
 from tests.conftest import make_settings
 
@@ -36,8 +36,12 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_every_row_is_compared_with_the_first_job(sweep: Path) -> None:
-    summary = collect_sweep(sweep)
+@pytest.fixture(scope="module")
+def summary(sweep: Path) -> SweepSummary:
+    return collect_sweep(sweep)
+
+
+def test_every_row_is_compared_with_the_first_job(summary: SweepSummary) -> None:
     assert summary.reference == "0"
     rows = {row.job: row for row in summary.rows}
     assert rows["0"].is_reference and rows["0"].baseline is None
@@ -55,16 +59,15 @@ def test_every_row_is_compared_with_the_first_job(sweep: Path) -> None:
     assert rows["2"].baseline["delta_tau_b"] < 0 < rows["1"].baseline["delta_tau_b"]
 
 
-def test_holm_adjusts_the_variants_together(sweep: Path) -> None:
-    rows = [r for r in collect_sweep(sweep).rows if r.baseline]
+def test_holm_adjusts_the_variants_together(summary: SweepSummary) -> None:
+    rows = [r for r in summary.rows if r.baseline]
     ps = sorted((r.baseline["mcnemar_p"], r.baseline["mcnemar_p_holm"]) for r in rows)
     (p1, h1), (p2, h2) = ps
     assert h1 == pytest.approx(min(1.0, 2 * p1))
     assert h2 == pytest.approx(min(1.0, max(2 * p1, p2)))
 
 
-def test_failing_targets_sort_below_and_best_is_marked(sweep: Path) -> None:
-    summary = collect_sweep(sweep)
+def test_failing_targets_sort_below_and_best_is_marked(summary: SweepSummary) -> None:
     met = [row.targets_met for row in summary.rows]
     assert met == sorted(met, reverse=True)  # True rows first
     assert summary.rows[0].versus_best == "best"
@@ -81,8 +84,8 @@ def test_the_reference_can_be_named_by_override_or_job(sweep: Path) -> None:
         collect_sweep(sweep, reference="nope")
 
 
-def test_the_files_carry_the_fields(sweep: Path) -> None:
-    paths = write_sweep_summary(collect_sweep(sweep))
+def test_the_files_carry_the_fields(sweep: Path, summary: SweepSummary) -> None:
+    paths = write_sweep_summary(summary)
     assert {p.name for p in paths} >= {"sweep_summary.csv", "leaderboard.png"}
     data = json.loads((sweep / "sweep_summary.json").read_text())
     assert data["reference"] == "0"
