@@ -377,14 +377,14 @@ def print_boundary_summary(result: BoundaryResult, console: Console) -> None:
     from rich.table import Table
 
     table = Table(title="Boundary test", header_style="bold")
-    for column in ("Pair", "n", "Higher wins", "Slot A", "Bias p", "Consistency"):
+    for column in ("Pair", "n", "Higher wins [95%]", "Slot A", "Bias p", "Consistency"):
         table.add_column(column, justify="left" if column == "Pair" else "right")
     entries = [(f"{pr.higher} > {pr.lower}", pr.stats) for pr in result.pairs]
     for name, s in entries + [("pooled", result.pooled)]:
         table.add_row(
             name,
             str(s.comparisons),
-            md.fmt_pct(s.win.rate),
+            f"{md.fmt_pct(s.win.rate)} {md.fmt_interval(s.win.low, s.win.high, pct=True)}",
             md.fmt_pct(s.slot_a.rate),
             md.fmt_p(s.slot_a.p_value),
             md.fmt_pct(s.position_consistency),

@@ -30,6 +30,10 @@ class SweepSummaryCallback(Callback):
             err_console.print(f"[bold red]error:[/] {exc}")
             raise SystemExit(2) from None
         written = write_sweep_summary(summary, gate)  # type: ignore[arg-type]
+        from eng5_runner.reports.sweep_compare import verdict_lines
+
+        for line in verdict_lines(summary.rows, summary.reference):
+            console.print(line, markup=False, highlight=False)
         console.print(f"Sweep summary: [bold]{written[0]}[/]")
         if summary.failed:
             err_console.print(
