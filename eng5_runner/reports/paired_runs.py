@@ -117,6 +117,12 @@ def compare_runs(
     )
 
 
+def p_clause(p: float | None) -> str:
+    """``p = 0.031`` or ``p < 0.001``."""
+    shown = fmt_p(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
 def fmt_signed(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:+.{digits}f}"
 
@@ -136,7 +142,7 @@ def verdict_sentence(
     if result.verdict == "not comparable":
         return f"{this.capitalize()} is not comparable with {other}: {result.reason}."
     evidence = (
-        f"{fmt_delta(result)}, McNemar p = {fmt_p(result.mcnemar_p)} "
+        f"{fmt_delta(result)}, McNemar {p_clause(result.mcnemar_p)} "
         f"({result.discordant_b_better} vs {result.discordant_a_better} discordant of "
         f"{result.matched_comparisons} matched comparisons)"
     )

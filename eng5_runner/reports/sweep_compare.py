@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eng5_runner import stats
-from eng5_runner.reports.paired_runs import PairedResult, compare_runs
+from eng5_runner.reports.paired_runs import PairedResult, compare_runs, p_clause
 
 if TYPE_CHECKING:
     from eng5_runner.reports.sweep import SweepRow
 
 
-def job_order(name: str) -> tuple[int, int | str]:
-    """Hydra job dirs are numbers: sort "2" before "10"; other names after, by name."""
-    return (0, int(name)) if name.isdigit() else (1, name)
+def job_order(name: str) -> tuple[int, int, str]:
+    """Hydra job dirs start with the job number (``2_anchor-align-test_…``): sort by it, so
+    job 2 comes before job 10; names without a number after, by name."""
+    match = re.match(r"(\d+)", name)
+    return (0, int(match.group(1)), name) if match else (1, 0, name)
 
 
 def resolve_reference(rows: Sequence[SweepRow], reference: str | None) -> SweepRow | None:
@@ -260,8 +262,8 @@ def verdict_lines(rows: Sequence[SweepRow], reference: str | None) -> list[str]:
         }[b["verdict"]]
         lines.append(
             f"- `{row.variant}` {verb} the reference: Δτ-b = {_num(b['delta_tau_b'], signed=True)} "
-            f"[{_num(ci[0], signed=True)}, {_num(ci[1], signed=True)}], McNemar p = "
-            f"{_p(b['mcnemar_p'])} (Holm-adjusted {_p(b.get('mcnemar_p_holm'))}), "
+            f"[{_num(ci[0], signed=True)}, {_num(ci[1], signed=True)}], McNemar "
+            f"{p_clause(b['mcnemar_p'])} (Holm-adjusted {_p(b.get('mcnemar_p_holm'))}), "
             f"{b['matched_comparisons']} matched comparisons."
         )
     marked = [r.variant for r in rows if r.indistinguishable_from_best and r.versus_best != "best"]

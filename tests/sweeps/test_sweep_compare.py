@@ -111,7 +111,7 @@ def test_the_files_carry_the_fields(sweep: Path, summary: SweepSummary) -> None:
     assert json.loads(rows["2"]["tau_b_ci95"]) == noisy["metrics"]["tau_b_ci95"]
     page = (sweep / "sweep_summary.md").read_text()
     assert "## Against the reference" in page
-    assert f"`{VARIANTS['2']}` is " in page and "McNemar p = " in page
+    assert f"`{VARIANTS['2']}` is " in page and "McNemar p" in page
 
 
 def test_cli_rejects_an_unknown_reference(sweep: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,3 +119,15 @@ def test_cli_rejects_an_unknown_reference(sweep: Path, capsys: pytest.CaptureFix
         summary_main([str(sweep), "--reference", "nope"])
     assert exc.value.code == 2
     assert "sweep.reference=nope" in capsys.readouterr().err
+
+
+def test_the_first_job_is_the_lowest_job_number() -> None:
+    from eng5_runner.reports.sweep_compare import job_order
+
+    names = ["10_anchor-align-test_x", "2_anchor-align-test_y", "custom", "0_a"]
+    assert sorted(names, key=job_order) == [
+        "0_a",
+        "2_anchor-align-test_y",
+        "10_anchor-align-test_x",
+        "custom",
+    ]
