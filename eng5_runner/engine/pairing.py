@@ -41,12 +41,15 @@ def round_robin(ids: Sequence[str], *, seed: int = 0, repeats: int = 1) -> list[
     return _numbered(pairs)
 
 
-def balanced(ids: Sequence[str], *, per_essay: int, seed: int = 0) -> list[PairRequest]:
+def balanced(
+    ids: Sequence[str], *, per_essay: int, seed: int = 0, repeats: int = 1
+) -> list[PairRequest]:
     """A connected circulant design: each essay in ``per_essay`` comparisons.
 
     Offsets of a seeded ring: offset 1 makes the graph connected, further
     random offsets add degree 2 each (offset n/2 adds 1 when n is even). Each
-    offset puts every essay once in slot A and once in slot B.
+    offset puts every essay once in slot A and once in slot B. With ``repeats``
+    = k every pair is judged k times, slot order alternating (as in round robin).
     """
     n = len(ids)
     if n < 2:
@@ -75,7 +78,10 @@ def balanced(ids: Sequence[str], *, per_essay: int, seed: int = 0) -> list[PairR
             for i in range(half)
         ]
     rng.shuffle(pairs)
-    return _numbered(pairs)
+    repeated: list[tuple[str, str, int]] = []
+    for rep in range(repeats):
+        repeated += [((a, b) if rep % 2 == 0 else (b, a)) + (rep,) for a, b, _ in pairs]
+    return _numbered(repeated)
 
 
 def design_for(ids: Sequence[str], pairing: PairingSettings) -> list[PairRequest]:
@@ -87,7 +93,9 @@ def design_for(ids: Sequence[str], pairing: PairingSettings) -> list[PairRequest
             "pairing.comparisons_per_essay is required for the balanced design",
             hint="set pairing.comparisons_per_essay=<n>",
         )
-    return balanced(ids, per_essay=pairing.comparisons_per_essay, seed=pairing.seed)
+    return balanced(
+        ids, per_essay=pairing.comparisons_per_essay, seed=pairing.seed, repeats=pairing.repeats
+    )
 
 
 def boundary_schedule(pairs: Sequence[tuple[str, str]], iterations: int) -> list[PairRequest]:

@@ -37,6 +37,8 @@ class AnchorAlignHandler:
             ridge=settings.report.ridge,
             position_model=settings.report.position_model,
             outcome_kind=settings.judge.outcome,
+            resamples=settings.report.bootstrap.resamples,
+            seed=settings.seed,
         )
         ctx = report_context(settings, inventory, paths, judged)
         code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")

@@ -32,6 +32,12 @@ from eng5_runner.reports.context import (
 )
 from eng5_runner.reports.plots import write_alignment_plots
 from eng5_runner.reports.position import BTInputs, PositionSummary, bt_inputs, position_summary
+from eng5_runner.reports.uncertainty import (
+    BootstrapInfo,
+    agreement_rate,
+    bootstrap_info,
+    self_consistency,
+)
 from eng5_runner.settings.models import ReportTargets
 from eng5_runner.stats.position import consecutive_repeats
 
@@ -104,6 +110,8 @@ class BTSummary(Frozen):
     isolated: tuple[str, ...] = ()
     note: str | None = None
     """Why the fit is missing, when it is."""
+    converged: bool = True
+    """False: Newton stopped before the gradient vanished (warned in the report)."""
 
 
 class AlignmentResult(Frozen):
@@ -140,6 +148,14 @@ class AlignmentResult(Frozen):
     warnings: tuple[str, ...] = ()
     position_fit: PositionSummary | None = None
     """Slot effect b in the BT fit and the paired position test (consecutive repeats)."""
+    agreement: Proportion = Proportion(k=0, n=0)
+    """``agreement_rate``: cross-grade comparisons won by the higher grade, Wilson 95%."""
+    tau_b_ci95: tuple[float, float] | None = None
+    somers_d_ci95: tuple[float, float] | None = None
+    bootstrap: BootstrapInfo | None = None
+    """How ``tau_b_ci95`` / ``somers_d_ci95`` were computed."""
+    self_consistency: Proportion | None = None
+    """Repeated pairs (``pairing.repeats`` ≥ 2) whose judgements all agreed; Wilson 95%."""
 
     @property
     def targets_met(self) -> bool:
@@ -165,11 +181,14 @@ def build_alignment(
     ridge: float | None = None,
     position_model: Literal["none", "global"] = "none",
     outcome_kind: Literal["binary", "confidence"] = "binary",
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> AlignmentResult:
     """Compute every anchor-alignment metric from the judgement records.
 
     ``position_model="global"`` fits the slot effect with θ (scores corrected for
     position); ``outcome_kind="confidence"`` fits soft outcomes from the confidences.
+    ``resamples``/``seed``: the bootstrap of the τ-b and Somers' d intervals.
     """
     n = len(anchors)
     index = {essay.essay_id: i for i, essay in enumerate(anchors)}
@@ -240,6 +259,13 @@ def build_alignment(
         ceiling = finite(stats.tau_b_ceiling(grades_up, scores)) if graded and spread else None
         tau_up = finite(stats.tau_upstream([a.grade or "" for a in anchors], actual))
         ssr = finite(stats.scale_separation_reliability(theta, se)) if spread else None
+    tau_ci = somers_ci = boot = None
+    if theta is not None and graded:
+        tau_ci, somers_ci, boot, boot_warning = bootstrap_info(
+            n, win_idx, lose_idx, grades_up, resamples=resamples, seed=seed, ridge=ridge
+        )
+        if boot_warning:
+            warnings.append(boot_warning)
     return AlignmentResult(
         grade_scale=grade_scale,
         n_anchors=n,
@@ -292,6 +318,13 @@ def build_alignment(
         position_fit=position_summary(
             fit, [r for r, _ in used], position_model=position_model, match=consecutive_repeats
         ),
+        agreement=agreement_rate(cross_total, inverted),
+        tau_b_ci95=tau_ci if tau_b is not None else None,
+        somers_d_ci95=somers_ci if somers is not None else None,
+        bootstrap=boot,
+        self_consistency=self_consistency(
+            [o.winner_id for _, o in used], [o.loser_id for _, o in used]
+        ),
     )
 
 
@@ -326,6 +359,11 @@ def _fit(
         zero_win=tuple(labels[i] for i in fit.zero_win_items),
         zero_loss=tuple(labels[i] for i in fit.zero_loss_items),
         isolated=tuple(labels[i] for i in getattr(fit, "isolated_items", ())),
+        converged=bool(fit.converged),
+        note=None
+        if fit.converged
+        else f"the Bradley–Terry fit did not converge after {fit.iterations} Newton "
+        "iterations: scores, SEs and τ-b are from the last iterate and may be off",
     )
     return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt, fit
 

@@ -28,15 +28,27 @@ def render_alignment_markdown(
     """The anchor-alignment report; ``plots`` are the files :func:`write_alignment_plots` made."""
     r = result
     pos = r.position
+    agree = r.agreement
     headline = (
-        f"**Kendall's τ-b = {md.fmt_num(r.tau_b)}** (ceiling {md.fmt_num(r.tau_b_ceiling)} "
-        f"given ties in the expert grades) · Somers' d = {md.fmt_num(r.somers_d)} · "
-        f"{r.counts.successful} successful comparisons of {r.n_anchors} anchors"
+        f"**Kendall's τ-b = {md.fmt_num(r.tau_b)} {_ci(r.tau_b_ci95)}** (ceiling "
+        f"{md.fmt_num(r.tau_b_ceiling)} given ties in the expert grades) · Somers' d = "
+        f"{md.fmt_num(r.somers_d)} {_ci(r.somers_d_ci95)} · agreement rate "
+        f"{md.fmt_pct(agree.rate, 1)} {md.fmt_interval(agree.low, agree.high, pct=True, digits=1)}"
+        f" · {r.counts.successful} successful comparisons of {r.n_anchors} anchors"
     )
     extra = [
-        ("Kendall's τ-b (headline)", md.fmt_num(r.tau_b)),
+        ("Kendall's τ-b (headline) [bootstrap 95%]", f"{md.fmt_num(r.tau_b)} {_ci(r.tau_b_ci95)}"),
         ("τ-b ceiling (ties in grades and scores)", md.fmt_num(r.tau_b_ceiling)),
-        ("Somers' d (scale | grade)", md.fmt_num(r.somers_d)),
+        (
+            "Somers' d (scale | grade) [bootstrap 95%]",
+            f"{md.fmt_num(r.somers_d)} {_ci(r.somers_d_ci95)}",
+        ),
+        (
+            "Agreement rate (higher grade won) [Wilson 95%]",
+            f"{md.fmt_pct(agree.rate, 1)} "
+            f"{md.fmt_interval(agree.low, agree.high, pct=True, digits=1)} ({agree.k}/{agree.n})",
+        ),
+        *_consistency_row(r),
         ("Majority inversions (pairs)", str(r.majority_inversions)),
         (
             "Inversion rate (comparisons)",
@@ -64,6 +76,7 @@ def render_alignment_markdown(
         headline,
         md.targets_table(r.targets, extra),
         md.targets_met_line(r.targets_met, ctx.status),
+        _bootstrap_note(r),
     )
     bt = r.bt
     method = (
@@ -79,8 +92,17 @@ def render_alignment_markdown(
             f"- Strongly connected components of the win graph: {bt.n_components}",
             f"- Essays without wins: {md.escape_text(', '.join(bt.zero_win) or 'none')}; "
             f"without losses: {md.escape_text(', '.join(bt.zero_loss) or 'none')}",
+            "- Converged: yes"
+            if bt.converged
+            else f"- ⚠️ **Not converged**: {bt.note or 'Newton stopped early'}",
         ]
     )
+    if bt.fitted and bt.zero_win:
+        fit_lines.append(
+            "- A zero-win essay's score and interval are set by the ridge prior "
+            "(λ above), not by its comparisons: read them as 'below its opponents', "
+            "not as a measured distance."
+        )
     rows = [
         (
             a.expected_rank,
@@ -164,6 +186,40 @@ def render_alignment_markdown(
     )
 
 
+def _ci(interval: tuple[float, float] | None) -> str:
+    return md.fmt_interval(*interval) if interval else "[—]"
+
+
+def _consistency_row(r: AlignmentResult) -> list[tuple[str, str]]:
+    c = r.self_consistency
+    if c is None:
+        return []
+    return [
+        (
+            "Self-consistency (repeated pairs, same verdict every time) [Wilson 95%]",
+            f"{md.fmt_pct(c.rate, 1)} {md.fmt_interval(c.low, c.high, pct=True, digits=1)} "
+            f"({c.k}/{c.n} pairs)",
+        )
+    ]
+
+
+def _bootstrap_note(r: AlignmentResult) -> str:
+    b = r.bootstrap
+    if b is None:
+        return ""
+    regularised = (
+        f"; {b.regularised_resamples} resamples broke the win graph apart and were fitted "
+        "with the ridge, as the run would be"
+        if b.regularised_resamples
+        else ""
+    )
+    return (
+        f"Intervals: τ-b and Somers' d by {b.method}, {b.resamples} resamples, seed {b.seed}, "
+        f"BT refitted with this run's settings{regularised}. They state {b.note}. "
+        "Agreement rate: Wilson score interval. See docs/metrics.md."
+    )
+
+
 def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
     """A compact terminal table: headline numbers and every target."""
     from rich.table import Table
@@ -172,16 +228,31 @@ def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
     for column in ("Metric", "Value", "Target", "Result"):
         table.add_column(column, justify="left" if column == "Metric" else "right")
     table.add_row(
-        "Kendall's τ-b", md.fmt_num(result.tau_b), f"ceiling {md.fmt_num(result.tau_b_ceiling)}", ""
+        "Kendall's τ-b [95%]",
+        f"{md.fmt_num(result.tau_b)} {_ci(result.tau_b_ci95)}",
+        f"ceiling {md.fmt_num(result.tau_b_ceiling)}",
+        "",
     )
-    table.add_row("Somers' d", md.fmt_num(result.somers_d), "", "")
+    table.add_row(
+        "Somers' d [95%]", f"{md.fmt_num(result.somers_d)} {_ci(result.somers_d_ci95)}", "", ""
+    )
+    agree = result.agreement
+    table.add_row(
+        "Agreement rate [95%]",
+        f"{md.fmt_pct(agree.rate, 1)} {md.fmt_interval(agree.low, agree.high, pct=True, digits=1)}",
+        "",
+        "",
+    )
+    for _label, value in _consistency_row(result):
+        table.add_row("Self-consistency [95%]", value, "", "")
     for check in result.targets:
         shown = md.verdict(check)
         style = {"pass": "green", "fail": "red"}.get(shown, "yellow")
+        value, limit = md.fmt_check(check)
         table.add_row(
             check.label,
-            md.fmt_target_value(check, check.value),
-            f"{check.comparator} {md.fmt_target_value(check, check.threshold)}",
+            value,
+            f"{check.comparator} {limit}",
             f"[{style}]{shown}[/]",
         )
     pos = result.position
@@ -190,3 +261,5 @@ def print_alignment_summary(result: AlignmentResult, console: Console) -> None:
         "Comparisons ok / failed", f"{result.counts.successful} / {result.counts.failed}", "", ""
     )
     console.print(table)
+    if not result.bt.converged:
+        console.print(f"[bold yellow]warning:[/] {result.bt.note}")

@@ -315,6 +315,13 @@ def _pair_row(name: str, grades: str, s: BoundaryStats) -> tuple[str, ...]:
     )
 
 
+def _consistency_ci(s: BoundaryStats) -> str:
+    if not s.complete_iterations:
+        return ""
+    c = proportion(s.consistent_iterations, s.complete_iterations)
+    return f"{md.fmt_interval(c.low, c.high, pct=True)} ({c.k}/{c.n} iterations)"
+
+
 def render_boundary_markdown(
     result: BoundaryResult, ctx: ReportContext, *, plots: Sequence[Path | str] = ()
 ) -> str:
@@ -336,7 +343,10 @@ def render_boundary_markdown(
             f"{p.slot_a_won_both} / {p.slot_b_won_both}, p = {md.fmt_p(p.position_paired_p)}",
         ),
         ("Pooled order effect", md.fmt_num(p.order_effect, 3)),
-        ("Position consistency (pooled)", md.fmt_pct(p.position_consistency)),
+        (
+            "Position consistency (pooled) [Wilson 95%]",
+            f"{md.fmt_pct(p.position_consistency)} {_consistency_ci(p)}",
+        ),
         ("Modal agreement (pooled)", md.fmt_pct(p.modal_agreement)),
         (
             "Comparisons (successful / failed)",
@@ -407,14 +417,14 @@ def print_boundary_summary(result: BoundaryResult, console: Console) -> None:
     from rich.table import Table
 
     table = Table(title="Boundary test", header_style="bold")
-    for column in ("Pair", "n", "Higher wins", "Slot A", "Bias p", "Consistency"):
+    for column in ("Pair", "n", "Higher wins [95%]", "Slot A", "Bias p", "Consistency"):
         table.add_column(column, justify="left" if column == "Pair" else "right")
     entries = [(f"{pr.higher} > {pr.lower}", pr.stats) for pr in result.pairs]
     for name, s in entries + [("pooled", result.pooled)]:
         table.add_row(
             name,
             str(s.comparisons),
-            md.fmt_pct(s.win.rate),
+            f"{md.fmt_pct(s.win.rate)} {md.fmt_interval(s.win.low, s.win.high, pct=True)}",
             md.fmt_pct(s.slot_a.rate),
             md.fmt_p(s.slot_a.p_value),
             md.fmt_pct(s.position_consistency),
@@ -425,6 +435,6 @@ def print_boundary_summary(result: BoundaryResult, console: Console) -> None:
         style = {"pass": "green", "fail": "red"}.get(shown, "yellow")
         verdict = f"[{style}]{shown}[/]"
         console.print(
-            f"{check.label}: {md.fmt_target_value(check, check.value)} "
-            f"(target {check.comparator} {check.threshold:g}) {verdict}"
+            f"{check.label}: {md.fmt_check(check)[0]} "
+            f"(target {check.comparator} {md.fmt_check(check)[1]}) {verdict}"
         )

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from eng5_runner import __version__
 from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.output.provenance import utc_now
+from eng5_runner.settings.simulation import simulated_variant_notes
 from eng5_runner.stats import binomial_test_p, wilson_interval
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ class ReportContext(Frozen):
     status: Literal["complete", "partial", "failed"] = "complete"
     status_banner: tuple[str, ...] = ()
     """Lines of the run-status banner (empty for a complete run)."""
+    simulated_variant: tuple[str, ...] = ()
+    """Simulation only: the prompt options' ``simulated:`` blocks the simulated judge used."""
 
     @field_validator("git_sha")
     @classmethod
@@ -159,6 +162,7 @@ class ReportContext(Frozen):
             overrides=tuple(overrides),
             partial_data=partial_data,
             warnings=tuple(warnings),
+            simulated_variant=simulated_variant_notes(settings),
         )
 
 

@@ -71,6 +71,25 @@ def fmt_target_value(check: TargetCheck, value: float | None) -> str:
     )
 
 
+def fmt_check(check: TargetCheck) -> tuple[str, str]:
+    """(value, threshold) shown with enough digits that they never look equal while the
+    value is on the other side of the threshold: p = 0.0498 against 0.05 shows as
+    ``0.0498`` / ``0.0500``, not ``0.050`` / ``0.050``."""
+    value, limit = check.value, check.threshold
+    if check.integer or value is None or value == limit:
+        return fmt_target_value(check, value), fmt_target_value(check, limit)
+    shown = fmt_target_value(check, value), fmt_target_value(check, limit)
+    digits = 3
+    while shown[0] == shown[1]:
+        digits += 1
+        if digits > 12:
+            break
+        shown = fmt_num(value, digits), fmt_num(limit, digits)
+    if shown[0] == shown[1]:  # below 1e-12 apart: state the side explicitly
+        return f"{shown[0]} ({'above' if value > limit else 'below'})", shown[1]
+    return shown
+
+
 def badge(passed: bool | None) -> str:
     """Pass/fail badge; None (no target, or not checkable) → em dash."""
     if passed is None:
@@ -162,6 +181,13 @@ def header(title: str, ctx: ReportContext, warnings: Sequence[str] = ()) -> str:
         lines += [""]
     if ctx.simulated:
         lines += [f"> **{SIMULATED_BANNER}**", ""]
+    if ctx.simulated_variant:
+        lines += [
+            "> **Simulation:** this variant's simulated judge was set by its prompt options ("
+            + "; ".join(ctx.simulated_variant)
+            + "); the difference between variants is simulated, not a prompt effect.",
+            "",
+        ]
     if ctx.partial_data and not ctx.status_banner:
         lines += [
             "> **Partial data:** the run did not finish (timeout, interruption or missing "
@@ -184,8 +210,8 @@ def targets_table(checks: Sequence[TargetCheck], extra_rows: Sequence[Sequence[s
     rows: list[Sequence[str]] = [
         (
             check.label,
-            fmt_target_value(check, check.value),
-            f"{check.comparator} {fmt_target_value(check, check.threshold)}",
+            fmt_check(check)[0],
+            f"{check.comparator} {fmt_check(check)[1]}",
             check_badge(check),
         )
         for check in checks

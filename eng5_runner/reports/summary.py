@@ -5,12 +5,17 @@ Keys of ``metrics`` (None where undefined, never nan):
 - anchor-align-test: ``tau_b tau_b_ceiling tau_upstream somers_d direct_inversions
   majority_inversions inversion_rate zero_win_anchors zero_win_excl_bottom ab_regression
   ssr slot_a_rate slot_a_p slot_effect slot_effect_ci95 position_paired_p slot_a_won_both
-  slot_b_won_both``
+  slot_b_won_both agreement_rate agreement_rate_ci95 tau_b_ci95 somers_d_ci95
+  bootstrap_resamples self_consistency self_consistency_ci95 repeated_pairs bt_converged``
 - boundary-test: ``pooled_win_rate pooled_slot_a_rate pooled_bias_p order_effect
   pooled_mean_confidence position_consistency modal_agreement position_paired_p
-  slot_a_won_both slot_b_won_both``
+  slot_a_won_both slot_b_won_both`` and the intervals ``pooled_win_rate_ci95
+  pooled_slot_a_rate_ci95 pooled_mean_confidence_ci95 position_consistency_ci95``
 - execute: ``students projection_qwk_loo projection_exact_loo projection_within_one_loo
   projection_rps_loo slot_effect slot_effect_ci95``
+
+``*_ci95`` values are two-element lists [low, high] (None where undefined). With
+``report.baseline`` a top-level ``baseline`` object holds the paired comparison.
 
 ``targets`` maps each target name to pass/fail; ``targets_met`` is their
 conjunction (None when the mode has no targets).
@@ -25,6 +30,7 @@ from pydantic import ConfigDict
 
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.reports.context import Frozen, RecordCounts, ReportContext, TargetCheck
+from eng5_runner.reports.uncertainty_metrics import boundary_intervals, uncertainty_metrics
 
 if TYPE_CHECKING:
     from eng5_runner.reports.alignment import AlignmentResult
@@ -65,6 +71,8 @@ class RunSummary(Frozen):
     generated_at: str | None = None
     students: list[dict[str, Any]] | None = None
     """execute: per student ``essay_id theta se projected_grade grade_probs`` and more."""
+    baseline: dict[str, Any] | None = None
+    """``report.baseline``: the paired comparison with that run (METRICS.md names)."""
 
     def write(self, path: Path) -> Path:
         """Write atomically as JSON."""
@@ -140,6 +148,7 @@ def summary_from_alignment(
         "slot_a_rate": result.position.rate,
         "slot_a_p": result.position.p_value,
         **(result.position_fit.metrics() if result.position_fit else {}),
+        **uncertainty_metrics(result),
     }
     return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
 
@@ -159,6 +168,7 @@ def summary_from_boundary(
         "position_paired_p": pooled.position_paired_p,
         "slot_a_won_both": pooled.slot_a_won_both,
         "slot_b_won_both": pooled.slot_b_won_both,
+        **boundary_intervals(result),
     }
     return _make("boundary-test", status, metrics, result.targets, result.counts, ctx)
 

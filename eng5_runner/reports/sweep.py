@@ -12,6 +12,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from eng5_runner.output.atomic import write_json_atomic, write_text_atomic
+from eng5_runner.reports.sweep_compare import (
+    COMPARISON_HEADERS,
+    CSV_FIELDS,
+    compare_rows,
+    comparison_cells,
+    csv_values,
+    leaderboard_key,
+    mark_best,
+    metric_cell,
+    verdict_lines,
+)
 
 GateRule = Literal["none", "any", "all"]
 
@@ -50,7 +61,7 @@ class SweepRow(BaseModel):
     mode: str | None
     status: str
     error: str | None = None
-    metrics: dict[str, float | int | None] = {}
+    metrics: dict[str, float | int | list[float] | None] = {}
     targets: dict[str, bool] = {}
     targets_met: bool | None = None
     comparisons: int | None = None
@@ -62,6 +73,13 @@ class SweepRow(BaseModel):
 
     varying: tuple[str, ...] = ()
     """The overrides that differ between the sweep's jobs (set by ``collect_sweep``)."""
+    baseline: dict[str, Any] | None = None
+    """This job against the reference variant (``reports.sweep_compare``)."""
+    is_reference: bool = False
+    indistinguishable_from_best: bool | None = None
+    """True: the paired comparison with the best variant finds no difference."""
+    versus_best: str | None = None
+    """Verdict against the best variant (``best`` for the best itself)."""
 
     @field_validator("metrics", mode="before")
     @classmethod
@@ -86,6 +104,8 @@ class SweepSummary(BaseModel):
     sweep_dir: Path
     sort_by: str
     rows: tuple[SweepRow, ...]
+    reference: str | None = None
+    """Job dir name of the reference variant."""
 
     @property
     def failed(self) -> list[SweepRow]:
@@ -148,9 +168,17 @@ def read_job(job_dir: Path) -> SweepRow | None:
 
 
 def collect_sweep(
-    sweep_dir: Path, *, sort_by: str = "tau_b", descending: bool | None = None
+    sweep_dir: Path,
+    *,
+    sort_by: str = "tau_b",
+    descending: bool | None = None,
+    reference: str | None = None,
 ) -> SweepSummary:
-    """Read every job directory below ``sweep_dir`` (one level) into a summary."""
+    """Read every job directory below ``sweep_dir`` (one level) into a summary.
+
+    Each anchor-align job is compared with the ``reference`` job (``sweep_compare``); rows
+    meeting their targets sort above rows failing one.
+    """
     rows = [
         row
         for d in sorted(p for p in sweep_dir.iterdir() if p.is_dir())
@@ -169,14 +197,14 @@ def collect_sweep(
     ]
     if descending is None:
         descending = sort_by not in LOWER_IS_BETTER
-
-    def key(row: SweepRow) -> tuple[int, float]:
-        value = row.metrics.get(sort_by)
-        if value is None:
-            return (1, 0.0)
-        return (0, -float(value) if descending else float(value))
-
-    return SweepSummary(sweep_dir=sweep_dir, sort_by=sort_by, rows=tuple(sorted(rows, key=key)))
+    rows, ref = compare_rows(sweep_dir, rows, reference)
+    ordered = sorted(rows, key=lambda row: leaderboard_key(row, sort_by, bool(descending)))
+    return SweepSummary(
+        sweep_dir=sweep_dir,
+        sort_by=sort_by,
+        rows=tuple(mark_best(sweep_dir, ordered)),
+        reference=ref,
+    )
 
 
 def metric_columns(rows: Sequence[SweepRow]) -> list[str]:
@@ -207,6 +235,7 @@ def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
         "variant",
         "status",
         *columns,
+        *COMPARISON_HEADERS,
         "comparisons",
         "failures",
         "tokens",
@@ -217,7 +246,9 @@ def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
     lines = [
         f"# Sweep summary: {summary.sweep_dir.name}",
         "",
-        f"{len(summary.rows)} jobs, {len(summary.failed)} failed; sorted by `{summary.sort_by}`.",
+        f"{len(summary.rows)} jobs, {len(summary.failed)} failed; runs meeting their targets "
+        f"first, then by `{summary.sort_by}`. Intervals are 95%: τ-b by bootstrap, Δτ-b by "
+        "paired bootstrap against the reference; McNemar p in brackets Holm-adjusted.",
         "",
     ]
     if any(row.status == "success" for row in summary.rows):
@@ -228,7 +259,8 @@ def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
             str(rank),
             f"`{row.variant}`",
             row.status,
-            *[_fmt(row.metrics.get(c)) for c in columns],
+            *[metric_cell(row, c) for c in columns],
+            *comparison_cells(row),
             _fmt(row.comparisons),
             _fmt(row.failures),
             _fmt(row.tokens),
@@ -237,6 +269,9 @@ def render_markdown(summary: SweepSummary, gate: GateRule = "none") -> str:
             _fmt(row.targets_met),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    verdicts = verdict_lines(summary.rows, summary.reference)
+    if verdicts:
+        lines += ["", "## Against the reference", "", *verdicts]
     if summary.failed:
         lines += ["", "## Failed jobs", ""]
         lines += [
@@ -267,6 +302,7 @@ def render_csv(summary: SweepSummary) -> str:
             "new_cost_usd",
             "targets_met",
             "error",
+            *CSV_FIELDS,
         ]
     )
     for rank, row in enumerate(summary.rows, start=1):
@@ -284,6 +320,7 @@ def render_csv(summary: SweepSummary) -> str:
                 row.new_cost_usd,
                 row.targets_met,
                 row.error or "",
+                *csv_values(row),
             ]
         )
     return buffer.getvalue()
@@ -300,6 +337,7 @@ def write_sweep_summary(summary: SweepSummary, gate: GateRule = "none") -> list[
             {
                 "sweep_dir": str(out),
                 "sort_by": summary.sort_by,
+                "reference": summary.reference,
                 "gate": gate,
                 "gate_passed": summary.gate_passed(gate),
                 "rows": [row.model_dump(mode="json") for row in summary.rows],

@@ -18,12 +18,22 @@ class SweepSummaryCallback(Callback):
 
         sweep_cfg = config.get("sweep") or {}
         gate = str(sweep_cfg.get("gate", "none"))
-        summary = collect_sweep(
-            Path(config.hydra.sweep.dir),
-            sort_by=str(sweep_cfg.get("sort_by", "tau_b")),
-            descending=sweep_cfg.get("descending"),
-        )
+        reference = sweep_cfg.get("reference")
+        try:
+            summary = collect_sweep(
+                Path(config.hydra.sweep.dir),
+                sort_by=str(sweep_cfg.get("sort_by", "tau_b")),
+                descending=sweep_cfg.get("descending"),
+                reference=None if reference is None else str(reference),
+            )
+        except ValueError as exc:  # sweep.reference names no job
+            err_console.print(f"[bold red]error:[/] {exc}")
+            raise SystemExit(2) from None
         written = write_sweep_summary(summary, gate)  # type: ignore[arg-type]
+        from eng5_runner.reports.sweep_compare import verdict_lines
+
+        for line in verdict_lines(summary.rows, summary.reference):
+            console.print(line, markup=False, highlight=False)
         console.print(f"Sweep summary: [bold]{written[0]}[/]")
         html = next((p for p in written if p.suffix == ".html"), None)
         if html is not None:

@@ -14,6 +14,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sort-by", default="tau_b")
     parser.add_argument("--ascending", action="store_true")
     parser.add_argument("--gate", choices=("none", "any", "all"), default="none")
+    parser.add_argument(
+        "--reference", default=None, help="reference variant: job dir name or override"
+    )
     args = parser.parse_args(argv)
     from eng5_runner.output.console import console, err_console
     from eng5_runner.reports.sweep import collect_sweep, write_sweep_summary
@@ -21,9 +24,16 @@ def main(argv: list[str] | None = None) -> None:
     if not args.sweep_dir.is_dir():
         err_console.print(f"[bold red]error:[/] {args.sweep_dir}: not a directory")
         sys.exit(2)
-    summary = collect_sweep(
-        args.sweep_dir, sort_by=args.sort_by, descending=None if not args.ascending else False
-    )
+    try:
+        summary = collect_sweep(
+            args.sweep_dir,
+            sort_by=args.sort_by,
+            descending=None if not args.ascending else False,
+            reference=args.reference,
+        )
+    except ValueError as exc:  # --reference names no job
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
     if not summary.rows:
         err_console.print(f"[bold red]error:[/] {args.sweep_dir}: no job directories found")
         sys.exit(2)

@@ -54,11 +54,15 @@ def settings_from_cfg(
         settings = RunnerSettings.model_validate(fields)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc)) from None
-    return settings.model_copy(
-        update={
-            "system_prompt": resolve_prompt(settings.system_prompt, "system_prompt"),
-            "rubric": resolve_prompt(settings.rubric, "rubric"),
-        }
+    from eng5_runner.settings.simulation import apply_simulated_variants
+
+    return apply_simulated_variants(
+        settings.model_copy(
+            update={
+                "system_prompt": resolve_prompt(settings.system_prompt, "system_prompt"),
+                "rubric": resolve_prompt(settings.rubric, "rubric"),
+            }
+        )
     )
 
 

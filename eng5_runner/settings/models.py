@@ -174,12 +174,26 @@ class JudgeSettings(_Frozen):
         return extra
 
 
+class SimulatedVariant(_Frozen):
+    """Simulation only: how a prompt option shifts the *simulated* judge (others ignore it).
+
+    Unset fields keep ``judge.simulated``; a rubric's block is applied after the system
+    prompt's.  Lets offline sweeps show prompt variants that really differ.
+    """
+
+    noise: float | None = Field(None, ge=0)
+    position_bias: float | None = None
+    scale: float | None = Field(None, gt=0)
+
+
 class PromptSettings(_Frozen):
     """A system prompt or rubric: inline ``text`` or a ``file`` (file wins)."""
 
     name: str
     text: str | None = None
     file: Path | None = None
+    simulated: SimulatedVariant | None = None
+    """Simulation only: read by the simulated judge, ignored by every real one."""
 
 
 class BackendSettings(_Frozen):
@@ -236,7 +250,8 @@ class PairingSettings(_Frozen):
     comparisons_per_essay: int | None = Field(None, ge=1)
     """Balanced design: how many comparisons each essay takes part in."""
     repeats: int = Field(1, ge=1)
-    """Round robin: how many times each pair is judged (orders alternate)."""
+    """How many times each pair is judged, slot orders alternating (both designs); with
+    k ≥ 2 the report gives the judge's self-consistency."""
     seed: int = 0
 
 
@@ -314,6 +329,12 @@ class ReportTargets(_Frozen):
     """Boundary test: pooled position-bias p-value must be at least this."""
 
 
+class BootstrapSettings(_Frozen):
+    """Bootstrap intervals of τ-b, Somers' d and Δτ-b (seeded by the run's ``seed``)."""
+
+    resamples: int = Field(1000, ge=100, le=100000)
+
+
 class ReportSettings(_Frozen):
     """What reports contain and whether missed targets fail the run."""
 
@@ -330,6 +351,7 @@ class ReportSettings(_Frozen):
     """execute: an anchor-align run directory whose anchor judgements and fit are reused."""
     max_failed_fraction: float = Field(0.05, ge=0, le=1)
     """Above this share of failed or missing comparisons the run is ``partial`` (exit 4)."""
+    bootstrap: BootstrapSettings = BootstrapSettings()
 
 
 class SweepSettings(_Frozen):
@@ -341,6 +363,9 @@ class SweepSettings(_Frozen):
     fail_fast: bool = False
     objective: str = "tau_b"
     """Metric (a key of ``summary.json``'s ``metrics``) the task function returns to sweepers."""
+    reference: str | None = None
+    """The variant every job is compared with: a job dir name, or an override the job
+    carries (``system_prompt=002_language_first``); null = the first job."""
 
 
 class RunnerSettings(_Frozen):
@@ -406,7 +431,7 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "broker_loss_s",
     },
     "cache": {"path"},
-    "sweep": {"fail_fast", "objective"},
+    "sweep": {"fail_fast", "objective", "reference"},
     "report": {"gate", "baseline", "plots", "max_failed_fraction"},
 }
 TOP_LEVEL_NON_SEMANTIC = {"show_progress", "tags", "batch_label"}

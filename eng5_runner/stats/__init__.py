@@ -17,6 +17,14 @@ from eng5_runner.stats.agreement import (
     tau_b_ceiling,
     tau_upstream,
 )
+from eng5_runner.stats.bootstrap import (
+    BOOTSTRAP_METHOD,
+    AgreementBootstrap,
+    ComparisonSample,
+    bootstrap_agreement,
+    percentile_interval,
+    rank_agreement_many,
+)
 from eng5_runner.stats.boundary import (
     binomial_test_p,
     mean_t_interval,
@@ -32,10 +40,32 @@ from eng5_runner.stats.grades import (
     grade_rank,
     normalise_grade,
 )
+from eng5_runner.stats.paired import (
+    MIN_MATCHED,
+    PairedComparison,
+    Verdict,
+    compare_paired,
+    holm_adjust,
+    mcnemar_exact_p,
+    verdict_from_interval,
+)
 from eng5_runner.stats.reliability import scale_separation_reliability
 
 __all__ = [
+    "BOOTSTRAP_METHOD",
     "DEFAULT_RIDGE",
+    "MIN_MATCHED",
+    "AgreementBootstrap",
+    "ComparisonSample",
+    "PairedComparison",
+    "Verdict",
+    "bootstrap_agreement",
+    "compare_paired",
+    "holm_adjust",
+    "mcnemar_exact_p",
+    "percentile_interval",
+    "rank_agreement_many",
+    "verdict_from_interval",
     "GRADE_SCALES",
     "BTFit",
     "BTNotIdentifiable",

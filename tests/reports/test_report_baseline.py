@@ -59,3 +59,67 @@ def test_missing_baseline_fails_before_judging(
     with pytest.raises(InputError, match="report.baseline=.*no artefact.json"):
         AnchorAlignHandler().execute(settings, sample_inventory, run_paths)
     assert not run_paths.comparisons.exists()
+
+
+def _two_runs(settings_factory, inventory, tmp_path: Path, *second: str):  # type: ignore[no-untyped-def]
+    first = RunnerPaths(tmp_path / "first").ensure()
+    fast = "report.bootstrap.resamples=200"
+    AnchorAlignHandler().execute(settings_factory("experiment=quickstart", fast), inventory, first)
+    other = RunnerPaths(tmp_path / "second").ensure()
+    settings = settings_factory(
+        "experiment=quickstart", fast, *second, f"report.baseline={first.run_dir}"
+    )
+    AnchorAlignHandler().execute(settings, inventory, other)
+    return first, other
+
+
+def test_the_same_run_again_is_indistinguishable(
+    settings_factory, sample_inventory: RunnerInventory, tmp_path: Path, capsys
+) -> None:
+    first, second = _two_runs(settings_factory, sample_inventory, tmp_path)
+    baseline = json.loads(second.summary.read_text())["baseline"]
+    assert baseline == {
+        "run_dir": str(first.run_dir),
+        "matched_comparisons": 66,
+        "delta_tau_b": 0.0,
+        "delta_tau_b_ci95": [0.0, 0.0],
+        "mcnemar_p": 1.0,
+        "discordant_b_better": 0,
+        "discordant_a_better": 0,
+        "verdict": "indistinguishable",
+        "reason": None,
+    }
+    artefact = json.loads(second.artefact.read_text())
+    assert artefact["baseline"] == baseline
+    report = second.report.read_text()
+    assert "**This run and the baseline are indistinguishable: Δτ-b = +0.000" in report
+    assert "| direct_inversions | 1 | 1 | +0 | same |" in report  # counts as integers
+    metric_rows = [
+        line.split(" | ")[0][2:]
+        for line in report.splitlines()
+        if line.startswith("| ") and " | same |" in line
+    ]
+    assert metric_rows.index("tau_b") < metric_rows.index("direct_inversions")  # report order
+    assert "indistinguishable" in capsys.readouterr().out
+
+
+def test_a_changed_prompt_is_named_with_a_diff_and_a_verdict(
+    settings_factory, sample_inventory: RunnerInventory, tmp_path: Path
+) -> None:
+    _, second = _two_runs(
+        settings_factory,
+        sample_inventory,
+        tmp_path,
+        "system_prompt=002_language_first",
+        "system_prompt.simulated.noise=3.0",
+    )
+    report = second.report.read_text()
+    assert "### What differs" in report
+    assert "system_prompt: `001_baseline`" in report and "`002_language_first`" in report
+    assert "```diff" in report and "+++ this run/002_language_first" in report
+    assert "`simulated.noise` 0.6 → 3.0" in report
+    baseline = json.loads(second.summary.read_text())["baseline"]
+    assert baseline["verdict"] in ("worse", "indistinguishable")
+    assert baseline["discordant_a_better"] > baseline["discordant_b_better"]
+    low, high = baseline["delta_tau_b_ci95"]
+    assert low <= baseline["delta_tau_b"] <= high < 0.05

@@ -130,10 +130,12 @@ def finish_run(
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
     from eng5_runner.reports.baseline import (
+        baseline_summary,
         compare_with_baseline,
         load_baseline,
         render_baseline_markdown,
     )
+    from eng5_runner.reports.paired_runs import verdict_sentence
     from eng5_runner.reports.palette import plot_subtitle
     from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 
@@ -174,16 +176,33 @@ def finish_run(
     markdown = render(result, ctx, plots=plots)
     summary = summarise(result, ctx=ctx, status=status)
     summary = summary.model_copy(update={"metrics": honest_metrics(summary.metrics, run_status)})
+    sentence = None
     if baseline is not None and settings.report.baseline is not None:
-        comparison = compare_with_baseline(artefact, baseline, settings.report.baseline)
+        comparison = compare_with_baseline(
+            artefact,
+            baseline,
+            settings.report.baseline,
+            resamples=settings.report.bootstrap.resamples,
+            seed=settings.seed,
+            ridge=settings.report.ridge,
+        )
         markdown += "\n" + render_baseline_markdown(comparison)
+        paired = baseline_summary(comparison)
         artefact["extra"] = {
             **(artefact.get("extra") or {}),
             "baseline": comparison.model_dump(mode="json"),
         }
+        if paired is not None:
+            artefact["baseline"] = paired
+        if comparison.paired is not None:
+            sentence = verdict_sentence(comparison.paired)
         summary = summary.model_copy(
             update={
-                "metrics": {**summary.metrics, "baseline_regressions": len(comparison.regressions)}
+                "metrics": {
+                    **summary.metrics,
+                    "baseline_regressions": len(comparison.regressions),
+                },
+                "baseline": paired,
             }
         )
     write_artefact(paths.artefact, artefact)
@@ -191,6 +210,8 @@ def finish_run(
     html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory, baseline)
     write_text_atomic(paths.report, markdown)
     print_summary(result, console)
+    if sentence is not None:
+        console.print(f"[bold]Baseline:[/] {sentence}")
     print_path("Report", paths.report)
     if html is not None:
         print_path("HTML report", html)
