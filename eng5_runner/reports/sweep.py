@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from eng5_runner.output.atomic import write_json_atomic, write_text_atomic
 from eng5_runner.reports.sweep_compare import (
@@ -80,14 +80,6 @@ class SweepRow(BaseModel):
     """True: the paired comparison with the best variant finds no difference."""
     versus_best: str | None = None
     """Verdict against the best variant (``best`` for the best itself)."""
-
-    @field_validator("metrics", mode="before")
-    @classmethod
-    def _scalars(cls, value: object) -> object:
-        """Leaderboards hold scalars; intervals (two-element lists) stay in summary.json."""
-        if isinstance(value, dict):
-            return {k: v for k, v in value.items() if not isinstance(v, list | tuple)}
-        return value
 
     @property
     def variant(self) -> str:

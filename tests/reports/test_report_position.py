@@ -116,7 +116,7 @@ def test_biased_simulated_judge_runs_through_the_handlers(
     assert metrics["position_paired_p"] < 0.01 and metrics["slot_a_won_both"] > 10
 
 
-def test_sweep_rows_keep_scalars_and_drop_intervals() -> None:
+def test_sweep_rows_keep_the_slot_effect_and_its_interval() -> None:
     from eng5_runner.reports.sweep import SweepRow
 
     row = SweepRow(
@@ -126,4 +126,4 @@ def test_sweep_rows_keep_scalars_and_drop_intervals() -> None:
         status="success",
         metrics={"tau_b": 0.9, "slot_effect": 0.3, "slot_effect_ci95": [0.1, 0.5]},
     )
-    assert row.metrics == {"tau_b": 0.9, "slot_effect": 0.3}
+    assert row.metrics == {"tau_b": 0.9, "slot_effect": 0.3, "slot_effect_ci95": [0.1, 0.5]}
