@@ -1,8 +1,12 @@
 """Report plots (PNG, dpi 120), drawn with matplotlib's Agg canvas.
 
 matplotlib is imported inside the functions, so importing this module is
-cheap; no pyplot state is touched (safe in threads and Hydra launchers).
-Every file is written atomically (temp file + rename).
+cheap; no pyplot state is touched (each figure is its own ``Figure`` object, so
+drawing in a background thread is safe). Every file is written atomically.
+
+Sizes are capped (:data:`MAX_INCHES`), so memory does not grow with n²: above
+:data:`AGGREGATE_ABOVE` anchors the win matrix sums wins grade × grade and the
+BT scale shows each grade as a strip of points with its quartiles.
 """
 
 from __future__ import annotations
@@ -29,13 +33,18 @@ BT_SCALE_PNG = "bt_scale.png"
 WIN_MATRIX_PNG = "win_matrix.png"
 BOUNDARY_WIN_PNG = "boundary_win_rates.png"
 BOUNDARY_SLOT_A_PNG = "boundary_slot_a.png"
+MAX_INCHES = 16.0
+"""No figure side is longer (1,920 px at :data:`DPI`)."""
+AGGREGATE_ABOVE = 60
+"""More anchors than this: per-grade plots instead of one row or cell per anchor."""
 
 
 def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    size = (min(width, MAX_INCHES), min(height, MAX_INCHES))
+    figure = Figure(figsize=size, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
@@ -81,11 +90,14 @@ def write_alignment_plots(result: AlignmentResult, plots_dir: Path) -> list[Path
     """BT scale with 95% intervals coloured by grade, and the win matrix; paths written."""
     written: list[Path] = []
     anchors = [a for a in result.anchors if a.theta is not None]
+    many = result.n_anchors > AGGREGATE_ABOVE
     with _no_gc():
         if anchors:
-            written.append(_save(_bt_scale(result), plots_dir / BT_SCALE_PNG))
+            scale = _bt_strips(result) if many else _bt_scale(result)
+            written.append(_save(scale, plots_dir / BT_SCALE_PNG))
         if result.n_anchors >= 2:
-            written.append(_save(_win_matrix(result), plots_dir / WIN_MATRIX_PNG))
+            wins = _grade_matrix(result) if many else _win_matrix(result)
+            written.append(_save(wins, plots_dir / WIN_MATRIX_PNG))
     return written
 
 
@@ -180,6 +192,98 @@ def _win_matrix(result: AlignmentResult) -> Figure:
     ax.set_ylabel("winner (row)")
     ax.set_title("Wins: row beat column (expected-rank order; red = inversion)")
     figure.colorbar(image, ax=ax, shrink=0.8, label="wins", ticks=MaxNLocator(integer=True))
+    return figure
+
+
+def _grades_in_order(result: AlignmentResult) -> list[tuple[int, str]]:
+    """(grade rank, grade) of the anchors' grades, best grade first."""
+    return sorted({(a.grade_rank, a.grade) for a in result.anchors})
+
+
+def _bt_strips(result: AlignmentResult) -> Figure:
+    """Many anchors: one strip of θ per grade, with its quartiles and median."""
+    import numpy as np
+
+    grades = _grades_in_order(result)
+    row = {rank: y for y, (rank, _) in enumerate(grades)}
+    colours = _grade_colours([rank for rank, _ in grades])
+    scored = [a for a in result.anchors if a.theta is not None]
+    theta = np.array([a.theta for a in scored], dtype=float)
+    ranks = np.array([a.grade_rank for a in scored], dtype=np.int64)
+    jitter = np.random.default_rng(0).uniform(-0.3, 0.3, theta.size)
+    figure = _figure(8.0, 1.6 + 0.45 * len(grades))
+    ax = figure.add_subplot()
+    ax.scatter(
+        theta,
+        np.array([row[int(r)] for r in ranks]) + jitter,
+        s=4,
+        alpha=0.35,
+        c=[colours[int(r)] for r in ranks],
+        linewidths=0,
+        rasterized=True,
+    )
+    labels = []
+    for rank, grade in grades:
+        values = theta[ranks == rank]
+        labels.append(f"{grade} (n={values.size})")
+        if values.size == 0:
+            continue
+        q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
+        y = row[rank]
+        ax.hlines(y, q1, q3, color="black", linewidth=3)
+        ax.plot([median], [y], marker="|", color="white", markersize=12, markeredgewidth=2)
+    ax.set_yticks(range(len(grades)), labels)
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("Bradley–Terry score θ (logit); bar = quartiles, tick = median")
+    ax.set_title(f"{theta.size} anchors on the judge's scale, by expert grade")
+    return figure
+
+
+def _grade_matrix(result: AlignmentResult) -> Figure:
+    """Many anchors: wins summed grade × grade (row grade beat column grade)."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    grades = _grades_in_order(result)
+    cell = {rank: k for k, (rank, _) in enumerate(grades)}
+    of = [cell[a.grade_rank] for a in result.anchors]
+    g = len(grades)
+    counts = np.zeros((g, g), dtype=np.int64)
+    for i, j, k in result.pair_wins:
+        counts[of[i], of[j]] += k
+    names = [grade for _, grade in grades]
+    size = 2.5 + 0.6 * g
+    figure = _figure(size + 1.5, size)
+    ax = figure.add_subplot()
+    image = ax.imshow(counts, cmap="Blues", vmin=0)
+    peak = int(counts.max()) if counts.size else 0
+    for r in range(g):
+        for c in range(g):
+            if counts[r, c]:
+                colour = "white" if counts[r, c] > peak / 2 else "black"
+                ax.text(
+                    c,
+                    r,
+                    str(counts[r, c]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=colour,
+                    in_layout=False,
+                )
+                if r > c:  # a lower grade beat a higher one: inversions
+                    ax.add_patch(
+                        Rectangle(
+                            (c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=2
+                        )
+                    )
+    ax.set_xticks(range(g), names)
+    ax.set_yticks(range(g), names)
+    ax.set_xlabel("losing grade (column)")
+    ax.set_ylabel("winning grade (row)")
+    ax.set_title(f"Wins between grades, {result.n_anchors} anchors summed (red = lower grade won)")
+    figure.colorbar(image, ax=ax, shrink=0.8, label="wins")
     return figure
 
 

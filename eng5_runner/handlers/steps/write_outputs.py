@@ -77,18 +77,16 @@ def finish_run(
 ) -> int:
     """Plots, report, artefact and summary for an alignment or boundary result.
 
-    Everything is built in memory first and then written (each file atomically);
-    the terminal summary and the report path are printed last. Raises GateFailed,
-    after everything is written, when ``report.gate`` is on and a target is missed.
+    The plots are drawn in a background thread while the artefact and summary are
+    built; a plotting failure is a warning (report, artefact and summary are written
+    regardless). Artefact and summary are written first, the report last; the terminal
+    summary and the report path are printed after. Raises GateFailed, after everything
+    is written, when ``report.gate`` is on and a target is missed.
     """
-    from eng5_runner.output.console import console, print_path
+    from eng5_runner.output.console import console, err_console, print_path
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
-    from eng5_runner.reports.baseline import (
-        compare_with_baseline,
-        load_baseline,
-        render_baseline_markdown,
-    )
+    from eng5_runner.reports.plot_job import PlotJob
     from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 
     steps: tuple[Any, Any, Any, Any]
@@ -107,8 +105,12 @@ def finish_run(
             boundary.print_boundary_summary,
         )
     write_plots, render, summarise, print_summary = steps
-    baseline = load_baseline(settings.report.baseline) if settings.report.baseline else None
-    plots = write_plots(result, paths.plots_dir) if settings.report.plots else []
+    baseline = None
+    if settings.report.baseline:
+        from eng5_runner.reports.baseline import load_baseline
+
+        baseline = load_baseline(settings.report.baseline)
+    drawing = PlotJob(write_plots, result, paths.plots_dir) if settings.report.plots else None
     status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
     artefact = build_artefact(
         ctx=ctx,
@@ -118,12 +120,15 @@ def finish_run(
         status=status,
         requests=schedule,
         cj_published_scores=judged.cj_published_scores,
+        sealed=False,
     )
-    markdown = render(result, ctx, plots=plots)
     summary = summarise(result, ctx=ctx, status=status)
+    baseline_md = ""
     if baseline is not None and settings.report.baseline is not None:
+        from eng5_runner.reports.baseline import compare_with_baseline, render_baseline_markdown
+
         comparison = compare_with_baseline(artefact, baseline, settings.report.baseline)
-        markdown += "\n" + render_baseline_markdown(comparison)
+        baseline_md = "\n" + render_baseline_markdown(comparison)
         artefact["extra"] = {
             **(artefact.get("extra") or {}),
             "baseline": comparison.model_dump(mode="json"),
@@ -133,9 +138,14 @@ def finish_run(
                 "metrics": {**summary.metrics, "baseline_regressions": len(comparison.regressions)}
             }
         )
-    write_text_atomic(paths.report, markdown)
+    plots = drawing.wait() if drawing is not None else []
+    if drawing is not None and drawing.warning is not None:
+        ctx = ctx.with_warnings(drawing.warning)
+        artefact["runner_status"]["warnings"].append(drawing.warning)
+        err_console.print(f"[yellow]warning:[/] {drawing.warning}")
     write_artefact(paths.artefact, artefact)
     summary.write(paths.summary)
+    write_text_atomic(paths.report, render(result, ctx, plots=plots) + baseline_md)
     print_summary(result, console)
     print_path("Report", paths.report)
     if settings.report.gate and not result.targets_met:
