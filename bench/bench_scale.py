@@ -95,7 +95,8 @@ def profile(n: int, plots: bool) -> None:
         with contextlib.suppress(SystemExit):
             main()
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+        prof.dump_stats(str(Path(tempfile.gettempdir()) / f"bench_scale_{n}.prof"))
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
 
 
 def main() -> None:

@@ -50,8 +50,13 @@ def text_sha256(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Key-sorted compact JSON (one shared encoder: ``json.dumps`` with options builds one
+    per call, most of its cost for small values)."""
+    return _CANONICAL.encode(value)
 
 
 def key_inputs(
@@ -112,12 +117,21 @@ class JudgementStore:
         """Release the store."""
 
 
+FLUSH_ROWS = 500
+"""Queued judgements committed together (see :meth:`SqliteStore.put`)."""
+FLUSH_AFTER_S = 0.2
+"""Longest a judgement waits in the queue while others keep arriving."""
+
+
 class SqliteStore(JudgementStore):
     """A SQLite file; one connection per store object, opened once."""
 
     def __init__(self, path: Path, *, read_only: bool = False, timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._ok: list[tuple[str, str, str, str]] = []
+        self._failed: list[tuple[str, str, str, str, str]] = []
+        self._flushed_at = time.monotonic()
         if read_only:
             if not self.path.is_file():
                 raise InputError(
@@ -145,6 +159,7 @@ class SqliteStore(JudgementStore):
                 time.sleep(0.05)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
+        self.flush()
         found: dict[str, JudgementRecord] = {}
         wanted = list(dict.fromkeys(keys))
         for start in range(0, len(wanted), _CHUNK):
@@ -158,24 +173,61 @@ class SqliteStore(JudgementStore):
         return found
 
     def put(self, record: JudgementRecord, inputs: KeyInputs) -> None:
+        """Queue one judgement; written in one transaction with its neighbours.
+
+        The queue is committed when it holds :data:`FLUSH_ROWS` rows, when
+        :data:`FLUSH_AFTER_S` have passed since the last commit (so a slow judge's answers
+        are written one by one, as they come), before any read, and on :meth:`close`
+        (which every run reaches, also on Ctrl-C).  One transaction per row cost ≈0.3 ms,
+        a third of a 5,000-essay run.  Inside a caller's transaction rows go straight in.
+        """
         if self.read_only:
             raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
         now = datetime.now(UTC).isoformat(timespec="seconds")
         stored = record.model_copy(update={"cached": False}).model_dump_json()
         if record.succeeded:
-            self.db.execute(
-                "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
-                (record.cache_key, stored, canonical_json(inputs), now),
-            )
+            self._ok.append((record.cache_key, stored, canonical_json(inputs), now))
         else:
-            self.db.execute(
-                "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now),
+            self._failed.append(
+                (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now)
             )
+        pending = len(self._ok) + len(self._failed)
+        if (
+            self.db.in_transaction
+            or pending >= FLUSH_ROWS
+            or time.monotonic() - self._flushed_at >= FLUSH_AFTER_S
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the queued judgements (one transaction)."""
+        if self._ok or self._failed:
+            ok, failed = self._ok, self._failed
+            own = not self.db.in_transaction
+            if own:
+                self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(
+                    "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
+                    ok,
+                )
+                self.db.executemany(
+                    "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    failed,
+                )
+                if own:
+                    self.db.execute("COMMIT")
+            except BaseException:
+                if own and self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._ok, self._failed = [], []
+        self._flushed_at = time.monotonic()
 
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
+        self.flush()
         if keys is None:
             query = "SELECT record, key_inputs FROM judgements ORDER BY cache_key"
             cursor = self.db.execute(query)
@@ -195,6 +247,7 @@ class SqliteStore(JudgementStore):
 
     def failures(self, key: str | None = None) -> list[JudgementRecord]:
         """Recorded failures (all, or those of one cache key), oldest first."""
+        self.flush()
         if key is None:
             cursor = self.db.execute("SELECT record FROM failures ORDER BY id")
         else:
@@ -205,10 +258,14 @@ class SqliteStore(JudgementStore):
 
     def count(self) -> int:
         """Number of stored successes."""
+        self.flush()
         return int(self.db.execute("SELECT COUNT(*) FROM judgements").fetchone()[0])
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.flush()
+        finally:
+            self.db.close()
 
 
 class MemoryStore(JudgementStore):

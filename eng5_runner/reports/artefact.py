@@ -360,7 +360,7 @@ def _encode(value: Any, indent: str) -> str:
     inner = indent + "  "
     if isinstance(value, Mapping) and value:
         body = ",\n".join(
-            f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {_encode(v, inner)}"
+            f"{inner}{_compact(str(k))}: {_encode(v, inner)}"
             for k, v in sorted(value.items())
         )
         return "{\n" + body + "\n" + indent + "}"
@@ -373,7 +373,11 @@ def _encode(value: Any, indent: str) -> str:
     return _compact(value)
 
 
+_COMPACT = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+)
+"""One encoder for every item: ``json.dumps`` with options builds a new one per call."""
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    )
+    return _COMPACT.encode(value)
