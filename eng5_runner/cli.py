@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -29,10 +31,47 @@ def _task(cfg: DictConfig) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    if is_single_run(sys.argv[1:]):
+        _compose_once()
     try:
         _task()
     finally:
         _skip_shutdown_gc()
+
+
+#: Overrides that can make a run a multirun (sweep presets set ``hydra.mode``).
+_MULTIRUN_HINTS = ("sweep", "hydra.mode", "multirun", "searchpath", "hydra/")
+
+
+def is_single_run(args: Sequence[str]) -> bool:
+    """True when nothing on the command line or in the config tree can ask for a multirun.
+
+    Conservative: any flag (``-m``, ``--config-dir``, ...), any override naming a sweep,
+    ``hydra.mode`` or the search path, or any config file outside ``conf/sweep`` that
+    mentions ``MULTIRUN`` leaves Hydra's own mode probe in place.
+    """
+    if any(a.startswith("-") or any(h in a.lower() for h in _MULTIRUN_HINTS) for a in args):
+        return False
+    for path in CONF_DIR.rglob("*"):
+        if path.suffix in {".yaml", ".yml", ".toml"} and "sweep" not in path.parts:
+            if "MULTIRUN" in path.read_text(encoding="utf-8", errors="replace"):
+                return False
+    return True
+
+
+def _compose_once() -> None:
+    """Skip Hydra's mode probe, which composes the whole config a first time (≈0.3 s).
+
+    Hydra 1.3 composes once to read ``hydra.mode`` (``Hydra.get_mode``) and again to
+    run; ``None`` is what it returns when no mode is set, and then it runs a single
+    job, exactly as without the probe. Only called when :func:`is_single_run` holds.
+    """
+    from hydra._internal.hydra import Hydra
+
+    def no_probe(self: Hydra, config_name: str | None, overrides: list[str]) -> None:
+        return None
+
+    Hydra.get_mode = no_probe  # type: ignore[method-assign]
 
 
 def _skip_shutdown_gc() -> None:
