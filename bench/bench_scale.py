@@ -55,8 +55,8 @@ def _args(dataset: Path, run_dir: Path, store: Path, plots: bool) -> list[str]:
     ]
 
 
-def run_once(dataset: Path, work: Path, plots: bool, tag: str) -> tuple[float, float, float]:
-    """(wall s, peak RSS MiB, run dir MB) of one run in a child process."""
+def run_once(dataset: Path, work: Path, plots: bool, tag: str) -> tuple[float, float, float, float]:
+    """(wall s, peak RSS MiB, run dir MB, CPU s) of one run in a child process."""
     run_dir = work / f"run_{tag}"
     store = work / f"store_{tag}.sqlite"
     start = time.perf_counter()
@@ -76,7 +76,7 @@ def run_once(dataset: Path, work: Path, plots: bool, tag: str) -> tuple[float, f
             raise RuntimeError(f"run {tag} failed ({child.returncode}):\n{err.read()[-3000:]}")
     rss_mib = usage.ru_maxrss / 1024  # KiB on Linux
     size = sum(p.stat().st_size for p in run_dir.rglob("*") if p.is_file()) / 1e6
-    return wall, rss_mib, size
+    return wall, rss_mib, size, usage.ru_utime + usage.ru_stime
 
 
 def profile(n: int, plots: bool) -> None:
@@ -127,12 +127,21 @@ def main() -> None:
                         f"{statistics.median(walls):.2f} s ({min(walls):.2f}–{max(walls):.2f})",
                         f"{max(r[1] for r in runs):.0f} MiB",
                         f"{statistics.median(r[2] for r in runs):.2f} MB",
+                        f"{statistics.median(r[3] for r in runs):.2f} s",
                     ]
                 )
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     print(
         table(
-            ["essays", "comparisons", "plots", "wall (median, min–max)", "peak RSS", "run dir"],
+            [
+                "essays",
+                "comparisons",
+                "plots",
+                "wall (median, min–max)",
+                "peak RSS",
+                "run dir",
+                "CPU (user+sys)",
+            ],
             rows,
         )
     )

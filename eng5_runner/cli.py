@@ -52,11 +52,12 @@ def is_single_run(args: Sequence[str]) -> bool:
     """
     if any(a.startswith("-") or any(h in a.lower() for h in _MULTIRUN_HINTS) for a in args):
         return False
-    for path in CONF_DIR.rglob("*"):
-        if path.suffix in {".yaml", ".yml", ".toml"} and "sweep" not in path.parts:
-            if "MULTIRUN" in path.read_text(encoding="utf-8", errors="replace"):
-                return False
-    return True
+    files = (
+        p
+        for p in CONF_DIR.rglob("*")
+        if p.suffix in {".yaml", ".yml", ".toml"} and "sweep" not in p.parts
+    )
+    return not any("MULTIRUN" in p.read_text(encoding="utf-8", errors="replace") for p in files)
 
 
 def _compose_once() -> None:

@@ -360,8 +360,7 @@ def _encode(value: Any, indent: str) -> str:
     inner = indent + "  "
     if isinstance(value, Mapping) and value:
         body = ",\n".join(
-            f"{inner}{_compact(str(k))}: {_encode(v, inner)}"
-            for k, v in sorted(value.items())
+            f"{inner}{_compact(str(k))}: {_encode(v, inner)}" for k, v in sorted(value.items())
         )
         return "{\n" + body + "\n" + indent + "}"
     if isinstance(value, list | tuple) and value:
