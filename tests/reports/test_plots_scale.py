@@ -92,3 +92,28 @@ def test_a_plotting_failure_is_a_warning_and_every_output_is_written(
     assert any("plots were not drawn" in w for w in artefact["runner_status"]["warnings"])
     assert json.loads(run_paths.summary.read_text(encoding="utf-8"))["status"] == "complete"
     assert not list(run_paths.plots_dir.glob("*.png"))
+
+
+def test_a_cached_rerun_reuses_identical_plots(
+    settings_factory,
+    sample_inventory: RunnerInventory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_factory("experiment=quickstart")
+    first = RunnerPaths(tmp_path / "first").ensure()
+    AnchorAlignHandler().execute(settings, sample_inventory, first)
+
+    def no_drawing(*_: object) -> Path:
+        raise AssertionError("an identical plot was drawn again")
+
+    monkeypatch.setattr(plots, "_save", no_drawing)
+    again = RunnerPaths(tmp_path / "again").ensure()
+    AnchorAlignHandler().execute(settings, sample_inventory, again)
+    assert "plots were not drawn" not in again.report.read_text(encoding="utf-8")
+    for name in (plots.BT_SCALE_PNG, plots.WIN_MATRIX_PNG):
+        assert (again.plots_dir / name).read_bytes() == (first.plots_dir / name).read_bytes()
+    changed = RunnerPaths(tmp_path / "changed").ensure()  # other judgements: redrawn
+    other = settings_factory("experiment=quickstart", "seed=7")
+    AnchorAlignHandler().execute(other, sample_inventory, changed)
+    assert "an identical plot was drawn again" in changed.report.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from eng5_runner.engine.records import JudgementRecord, PairRequest
@@ -86,6 +87,7 @@ def finish_run(
     from eng5_runner.output.console import console, err_console, print_path
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
+    from eng5_runner.reports.plot_cache import cached_draw, plot_cache_dir
     from eng5_runner.reports.plot_job import PlotJob
     from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 
@@ -110,7 +112,12 @@ def finish_run(
         from eng5_runner.reports.baseline import load_baseline
 
         baseline = load_baseline(settings.report.baseline)
-    drawing = PlotJob(write_plots, result, paths.plots_dir) if settings.report.plots else None
+    drawing = None
+    if settings.report.plots:
+        plot_cache = plot_cache_dir(settings)
+        if plot_cache is not None:
+            write_plots = partial(cached_draw, write_plots, cache_dir=plot_cache)
+        drawing = PlotJob(write_plots, result, paths.plots_dir)
     status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
     artefact = build_artefact(
         ctx=ctx,
