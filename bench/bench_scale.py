@@ -5,7 +5,10 @@ For 12, 200, 1,000, 5,000 and 10,000 graded essays × 10 comparisons each (the
 peak RSS of the runner process and the size of the run directory.
 
     python bench/bench_scale.py [--sizes 12 200 1000 5000 10000] [--runs 3]
-    python bench/bench_scale.py --profile 5000      # cProfile one run, top 25 by cumtime
+    python bench/bench_scale.py --profile 5000      # cProfile one run, top 40 by cumtime
+
+Another checkout is measured with ``PYTHONPATH=<its root>`` (the child processes inherit
+it), e.g. the commit before issue 17 with ``--plots-up-to 200``.
 """
 
 from __future__ import annotations
@@ -105,6 +108,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", type=int, default=None, help="profile one run of N essays")
     parser.add_argument("--no-plots", action="store_true", help="with --profile")
+    parser.add_argument(
+        "--plots-up-to",
+        type=int,
+        default=None,
+        help="draw plots only up to this many essays (older runners crash above ~500)",
+    )
     args = parser.parse_args()
     if args.profile:
         profile(args.profile, not args.no_plots)
@@ -115,6 +124,8 @@ def main() -> None:
         for n in sorted(args.sizes):
             dataset = make_dataset(work, n)
             for plots in (False, True):
+                if plots and args.plots_up_to is not None and n > args.plots_up_to:
+                    continue
                 runs = [
                     run_once(dataset, work, plots, f"{n}_{plots}_{i}") for i in range(args.runs)
                 ]

@@ -33,10 +33,12 @@ BT_SCALE_PNG = "bt_scale.png"
 WIN_MATRIX_PNG = "win_matrix.png"
 BOUNDARY_WIN_PNG = "boundary_win_rates.png"
 BOUNDARY_SLOT_A_PNG = "boundary_slot_a.png"
-MAX_INCHES = 16.0
-"""No figure side is longer (1,920 px at :data:`DPI`)."""
+MAX_INCHES = 12.0
+"""No figure side is longer (1,440 px at :data:`DPI`)."""
 AGGREGATE_ABOVE = 60
 """More anchors than this: per-grade plots instead of one row or cell per anchor."""
+CELL_COUNTS_MAX = 24
+"""Win counts are printed in the cells up to this many anchors (colour alone above)."""
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -117,16 +119,25 @@ def _bt_scale(result: AlignmentResult) -> Figure:
     colours = _grade_colours([a.grade_rank for a in anchors])
     figure = _figure(7.0, 1.2 + 0.32 * len(anchors))
     ax = figure.add_subplot()
-    seen: set[int] = set()
-    for y, a in enumerate(anchors):
-        theta = a.theta if a.theta is not None else 0.0
-        xerr = None
-        if a.ci_low is not None and a.ci_high is not None:
-            xerr = [[theta - a.ci_low], [a.ci_high - theta]]
-        label = None if a.grade_rank in seen else a.grade
-        seen.add(a.grade_rank)
+    for rank in sorted({a.grade_rank for a in anchors}):  # one errorbar artist per grade
+        rows = [(y, a) for y, a in enumerate(anchors) if a.grade_rank == rank]
+        thetas = [a.theta if a.theta is not None else 0.0 for _, a in rows]
+        low = [
+            t - a.ci_low if a.ci_low is not None else 0.0
+            for t, (_, a) in zip(thetas, rows, strict=True)
+        ]
+        high = [
+            a.ci_high - t if a.ci_high is not None else 0.0
+            for t, (_, a) in zip(thetas, rows, strict=True)
+        ]
         ax.errorbar(
-            theta, y, xerr=xerr, fmt="o", color=colours[a.grade_rank], capsize=3, label=label
+            thetas,
+            [y for y, _ in rows],
+            xerr=[low, high],
+            fmt="o",
+            color=colours[rank],
+            capsize=3,
+            label=rows[0][1].grade,
         )
     ax.set_yticks(range(len(anchors)), [f"{a.label} ({a.grade})" for a in anchors])
     ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")
@@ -158,7 +169,7 @@ def _win_matrix(result: AlignmentResult) -> Figure:
     ax = figure.add_subplot()
     image = ax.imshow(matrix, cmap="Blues", vmin=0)
     peak = max((max(row) for row in matrix), default=0)
-    for i in range(n):
+    for i in range(n if n <= CELL_COUNTS_MAX else 0):
         for j in range(n):
             if i != j and matrix[i][j]:
                 colour = "white" if matrix[i][j] > peak / 2 else "black"
@@ -174,18 +185,18 @@ def _win_matrix(result: AlignmentResult) -> Figure:
                     color=colour,
                     in_layout=False,
                 )
+    from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
 
     grades = [a.grade_rank for a in result.anchors]
-    for i in range(n):
-        for j in range(n):
-            if matrix[i][j] and grades[i] > grades[j]:  # lower grade beat higher: inversion
-                ax.add_patch(
-                    Rectangle(
-                        (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=2
-                    )
-                )
+    inverted = [  # a lower grade beat a higher one: outlined in red, one artist for all
+        Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j, _ in result.pair_wins if grades[i] > grades[j]
+    ]
+    if inverted:
+        ax.add_collection(
+            PatchCollection(inverted, facecolor="none", edgecolor="tab:red", linewidth=2)
+        )
     ax.set_xticks(range(n), names, rotation=60, ha="right", fontsize="small")
     ax.set_yticks(range(n), names, fontsize="small")
     ax.set_xlabel("loser (column)")
