@@ -61,7 +61,7 @@ def _args(dataset: Path, run_dir: Path, store: Path, plots: bool) -> list[str]:
 def run_once(dataset: Path, work: Path, plots: bool, tag: str) -> tuple[float, float, float, float]:
     """(wall s, peak RSS MiB, run dir MB, CPU s) of one run in a child process."""
     run_dir = work / f"run_{tag}"
-    store = work / f"store_{tag}.sqlite"
+    store = work / f"store_{tag}" / "judgements.sqlite"  # own dir: no plot cache shared
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(
