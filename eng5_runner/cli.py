@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,8 @@ def main() -> None:
     try:
         try:
             sys.argv[1:] = check_overrides(sys.argv[1:], CONF_DIR)
+            if is_single_run(sys.argv[1:]):
+                _compose_once()
             with _hydra_raises():
                 _task()
         except ConfigError as exc:
@@ -117,6 +119,42 @@ def _hydra_raises() -> Iterator[None]:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
             os.environ["HYDRA_FULL_ERROR"] = previous
+
+
+#: Overrides that can make a run a multirun (sweep presets set ``hydra.mode``).
+_MULTIRUN_HINTS = ("sweep", "hydra.mode", "multirun", "searchpath", "hydra/")
+
+
+def is_single_run(args: Sequence[str]) -> bool:
+    """True when nothing on the command line or in the config tree can ask for a multirun.
+
+    Conservative: any flag (``-m``, ``--config-dir``, ...), any override naming a sweep,
+    ``hydra.mode`` or the search path, or any config file outside ``conf/sweep`` that
+    mentions ``MULTIRUN`` leaves Hydra's own mode probe in place.
+    """
+    if any(a.startswith("-") or any(h in a.lower() for h in _MULTIRUN_HINTS) for a in args):
+        return False
+    files = (
+        p
+        for p in CONF_DIR.rglob("*")
+        if p.suffix in {".yaml", ".yml", ".toml"} and "sweep" not in p.parts
+    )
+    return not any("MULTIRUN" in p.read_text(encoding="utf-8", errors="replace") for p in files)
+
+
+def _compose_once() -> None:
+    """Skip Hydra's mode probe, which composes the whole config a first time (≈0.3 s).
+
+    Hydra 1.3 composes once to read ``hydra.mode`` (``Hydra.get_mode``) and again to
+    run; ``None`` is what it returns when no mode is set, and then it runs a single
+    job, exactly as without the probe. Only called when :func:`is_single_run` holds.
+    """
+    from hydra._internal.hydra import Hydra
+
+    def no_probe(self: Hydra, config_name: str | None, overrides: list[str]) -> None:
+        return None
+
+    Hydra.get_mode = no_probe  # type: ignore[method-assign]
 
 
 def _skip_shutdown_gc() -> None:

@@ -28,10 +28,20 @@ def client_timeout(settings: JudgeSettings) -> httpx2.Timeout:
     return httpx2.Timeout(settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, settings.timeout_s))
 
 
+POOL_HEADROOM = 2
+"""Pool size = concurrency × this: the scheduler, not the pool, bounds requests in flight."""
+
+
 def client_limits(settings: JudgeSettings) -> httpx2.Limits:
-    """One connection per concurrent request, all kept alive."""
+    """A pool that never makes a request wait: 2 × concurrency connections, C kept alive.
+
+    ``judge.concurrency`` workers hold at most C requests in flight; a pool of exactly C
+    made a new request wait while a finished one's connection was still being released
+    (≈39 of 64 in flight on average). aiohttp's per-host limit stays 0 (none): every
+    request goes to the one judge host.
+    """
     return httpx2.Limits(
-        max_connections=settings.concurrency,
+        max_connections=settings.concurrency * POOL_HEADROOM,
         max_keepalive_connections=settings.concurrency,
         keepalive_expiry=30.0,
     )

@@ -41,17 +41,30 @@ def round_robin(ids: Sequence[str], *, seed: int = 0, repeats: int = 1) -> list[
     return _numbered(pairs)
 
 
+RANDOM_RINGS_MIN = 64
+"""From this many essays on, :func:`balanced` joins random rings instead of offsets."""
+
+
 def balanced(
     ids: Sequence[str], *, per_essay: int, seed: int = 0, repeats: int = 1
 ) -> list[PairRequest]:
-    """A connected circulant design: each essay in ``per_essay`` comparisons.
+    """A connected budgeted design: each essay in ``per_essay`` comparisons, no pair twice.
 
-    Offsets of a seeded ring: offset 1 makes the graph connected, further
-    random offsets add degree 2 each (offset n/2 adds 1 when n is even). Each
-    offset puts every essay once in slot A and once in slot B. With ``repeats``
-    = k every pair is judged k times, slot order alternating (as in round robin).
+    Small sets (< :data:`RANDOM_RINGS_MIN`): a circulant, offsets of a seeded ring
+    (offset 1 makes the graph connected, further random offsets add degree 2 each, offset
+    n/2 adds 1 when n is even). Larger sets: the union of ``per_essay // 2`` seeded random
+    rings (plus a random perfect matching when ``per_essay`` is odd and n even). A
+    circulant's comparison graph mixes ever more slowly as n grows, which makes the
+    Bradley–Terry standard errors cost O(n³) (``stats.bt``); random rings form an
+    expander, for which they cost O(comparisons). Either way each ring puts every essay
+    once in slot A and once in slot B. With ``repeats`` = k every pair is judged k times,
+    slot order alternating (as in round robin).
     """
     n = len(ids)
+    if n >= RANDOM_RINGS_MIN:
+        rings = _random_rings(list(ids), min(per_essay, n - 1), random.Random(seed))
+        if rings is not None:
+            return _numbered(_repeated(rings, repeats))
     if n < 2:
         return []
     max_degree = n - 1
@@ -78,10 +91,59 @@ def balanced(
             for i in range(half)
         ]
     rng.shuffle(pairs)
-    repeated: list[tuple[str, str, int]] = []
+    return _numbered(_repeated(pairs, repeats))
+
+
+def _repeated(pairs: list[tuple[str, str, int]], repeats: int) -> list[tuple[str, str, int]]:
+    """Every pair ``repeats`` times, slot order alternating, the repeat as iteration."""
+    out: list[tuple[str, str, int]] = []
     for rep in range(repeats):
-        repeated += [((a, b) if rep % 2 == 0 else (b, a)) + (rep,) for a, b, _ in pairs]
-    return _numbered(repeated)
+        out += [((a, b) if rep % 2 == 0 else (b, a)) + (rep,) for a, b, _ in pairs]
+    return out
+
+
+def _random_rings(
+    ids: list[str], per_essay: int, rng: random.Random
+) -> list[tuple[str, str, int]] | None:
+    """Random rings without a repeated pair (None if repairs fail: use the circulant)."""
+    n = len(ids)
+    used: set[frozenset[str]] = set()
+    pairs: list[tuple[str, str, int]] = []
+    for _ in range(per_essay // 2):
+        order = _without_repeats(ids, used, rng, ring=True)
+        if order is None:
+            return None
+        ring = [(order[i], order[(i + 1) % n]) for i in range(n)]
+        used.update(frozenset(p) for p in ring)
+        pairs += [(a, b, 0) for a, b in ring]
+    if per_essay % 2 and n % 2 == 0:
+        order = _without_repeats(ids, used, rng, ring=False)
+        if order is None:
+            return None
+        pairs += [
+            ((order[i], order[i + 1]) if (i // 2) % 2 == 0 else (order[i + 1], order[i])) + (0,)
+            for i in range(0, n, 2)
+        ]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def _without_repeats(
+    ids: list[str], used: set[frozenset[str]], rng: random.Random, *, ring: bool
+) -> list[str] | None:
+    """A shuffled order whose ring (or consecutive matching) repeats no used pair."""
+    n = len(ids)
+    order = list(ids)
+    rng.shuffle(order)
+    links = range(n) if ring else range(0, n, 2)
+    for _ in range(200):
+        bad = [i for i in links if frozenset((order[i], order[(i + 1) % n])) in used]
+        if not bad:
+            return order
+        for i in bad:  # move the clashing partner elsewhere, then look again
+            j, k = (i + 1) % n, rng.randrange(n)
+            order[j], order[k] = order[k], order[j]
+    return None
 
 
 def design_for(ids: Sequence[str], pairing: PairingSettings) -> list[PairRequest]:

@@ -64,8 +64,13 @@ def text_sha256(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Key-sorted compact JSON (one shared encoder: ``json.dumps`` with options builds one
+    per call, most of its cost for small values)."""
+    return _CANONICAL.encode(value)
 
 
 def key_inputs(
@@ -148,6 +153,11 @@ _COLUMNS = {
     "failures": {"id", "cache_key", "comparison_id", "reason", "record", "stored_at"},
 }
 
+FLUSH_ROWS = 500
+"""Queued judgements committed together (see :meth:`SqliteStore.put`)."""
+FLUSH_AFTER_S = 0.2
+"""Longest a judgement waits in the queue while others keep arriving."""
+
 
 class SqliteStore(JudgementStore):
     """A SQLite file; one connection per store object, opened once.
@@ -159,6 +169,10 @@ class SqliteStore(JudgementStore):
     def __init__(self, path: Path, *, read_only: bool = False, timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._ok: list[tuple[str, str, str, str]] = []
+        self._failed: list[tuple[str, str, str, str, str]] = []
+        self._done: list[tuple[str]] = []
+        self._flushed_at = time.monotonic()
         try:
             self._open(timeout_s)
         except sqlite3.Error as exc:
@@ -228,6 +242,7 @@ class SqliteStore(JudgementStore):
                 time.sleep(0.05)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
+        self.flush()
         found: dict[str, JudgementRecord] = {}
         wanted = list(dict.fromkeys(keys))
         for start in range(0, len(wanted), _CHUNK):
@@ -241,7 +256,17 @@ class SqliteStore(JudgementStore):
         return found
 
     def put(self, record: JudgementRecord, inputs: KeyInputs) -> JudgementRecord | None:
-        """Store ``record``; return the stored success when another answer got there first."""
+        """Store ``record``; return the stored success when another answer got there first.
+
+        Rows are queued and committed together: when :data:`FLUSH_ROWS` are queued, when
+        :data:`FLUSH_AFTER_S` have passed since the last commit (so a slow judge's answers
+        are written one by one, as they come), before any read, before claims change, and
+        on :meth:`close` (which every run reaches, also on Ctrl-C). One transaction per
+        row cost ≈0.3 ms, a third of a 5,000-essay run. A success already stored by
+        another run is found by a plain read (no lock) and returned instead; the claims
+        (:meth:`claim`) keep two runs from judging the same key in the first place, and a
+        claim is released only when its row is committed.
+        """
         if self.read_only:
             raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
         try:
@@ -256,26 +281,37 @@ class SqliteStore(JudgementStore):
         stored = record.model_copy(update={"cached": False}).model_dump_json()
         earlier: JudgementRecord | None = None
         if record.succeeded:
-            cursor = self.db.execute(
-                "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
-                (record.cache_key, stored, canonical_json(inputs), now),
-            )
-            if cursor.rowcount == 0:
-                earlier = self.get_many([record.cache_key]).get(record.cache_key)
+            earlier = self._stored(record.cache_key)
+            if earlier is None:
+                self._ok.append((record.cache_key, stored, canonical_json(inputs), now))
         else:
-            self.db.execute(
-                "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now),
+            self._failed.append(
+                (record.cache_key, record.comparison_id, record.failure_reason or "", stored, now)
             )
-        self.db.execute("DELETE FROM claims WHERE cache_key = ?", (record.cache_key,))
+        self._done.append((record.cache_key,))
+        pending = len(self._done)
+        if (
+            self.db.in_transaction
+            or pending >= FLUSH_ROWS
+            or time.monotonic() - self._flushed_at >= FLUSH_AFTER_S
+        ):
+            self.flush()
         return earlier
+
+    def _stored(self, key: str) -> JudgementRecord | None:
+        """The committed success for ``key``, read without taking a lock."""
+        row = self.db.execute(
+            "SELECT record FROM judgements WHERE cache_key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        return JudgementRecord.model_validate_json(row[0]).model_copy(update={"cached": True})
 
     def claim(self, keys: Iterable[str], owner: str, ttl_s: float) -> set[str]:
         wanted = list(dict.fromkeys(keys))
         if self.read_only or not wanted:
             return set(wanted)
+        self.flush()
         owned: set[str] = set()
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")
@@ -328,14 +364,45 @@ class SqliteStore(JudgementStore):
 
     def heartbeat(self, owner: str) -> None:
         if not self.read_only:
+            self.flush()
             self.db.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), owner))
 
     def release(self, owner: str) -> None:
         if not self.read_only:
+            self.flush()
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
+    def flush(self) -> None:
+        """Commit the queued judgements (one transaction)."""
+        if self._ok or self._failed or self._done:
+            ok, failed, done = self._ok, self._failed, self._done
+            own = not self.db.in_transaction
+            if own:
+                self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(
+                    "INSERT INTO judgements (cache_key, record, key_inputs, stored_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (cache_key) DO NOTHING",
+                    ok,
+                )
+                self.db.executemany(
+                    "INSERT INTO failures (cache_key, comparison_id, reason, record, stored_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    failed,
+                )
+                self.db.executemany("DELETE FROM claims WHERE cache_key = ?", done)
+                if own:
+                    self.db.execute("COMMIT")
+            except BaseException:
+                if own and self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self._ok, self._failed, self._done = [], [], []
+        self._flushed_at = time.monotonic()
+
     def rows(self, keys: Iterable[str] | None = None) -> Rows:
+        self.flush()
         if keys is None:
             query = "SELECT record, key_inputs FROM judgements ORDER BY cache_key"
             cursor = self.db.execute(query)
@@ -355,6 +422,7 @@ class SqliteStore(JudgementStore):
 
     def failures(self, key: str | None = None) -> list[JudgementRecord]:
         """Recorded failures (all, or those of one cache key), oldest first."""
+        self.flush()
         if key is None:
             cursor = self.db.execute("SELECT record FROM failures ORDER BY id")
         else:
@@ -365,10 +433,14 @@ class SqliteStore(JudgementStore):
 
     def count(self) -> int:
         """Number of stored successes."""
+        self.flush()
         return int(self.db.execute("SELECT COUNT(*) FROM judgements").fetchone()[0])
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.flush()
+        finally:
+            self.db.close()
 
 
 class MemoryStore(JudgementStore):

@@ -139,8 +139,11 @@ class AlignmentResult(Frozen):
     bt: BTSummary
     anchors: tuple[AnchorRow, ...]
     """Sorted by expected rank."""
-    win_matrix: tuple[tuple[int, ...], ...]
-    """``win_matrix[i][j]``: times ``anchors[i]`` beat ``anchors[j]``."""
+    pair_wins: tuple[tuple[int, int, int], ...]
+    """Sparse win counts ``(i, j, k)``: ``anchors[i]`` beat ``anchors[j]`` ``k`` times.
+
+    Only pairs that met, sorted by ``(i, j)``: size linear in the comparisons, never n × n.
+    """
     inversions: tuple[InversionRow, ...]
     failures: tuple[FailedJudgement, ...]
     counts: RecordCounts
@@ -160,6 +163,14 @@ class AlignmentResult(Frozen):
     @property
     def targets_met(self) -> bool:
         return all(check.passed for check in self.targets)
+
+    @property
+    def win_matrix(self) -> tuple[tuple[int, ...], ...]:
+        """Dense ``n × n`` view of :attr:`pair_wins` (for small n only; not serialised)."""
+        dense = [[0] * self.n_anchors for _ in range(self.n_anchors)]
+        for i, j, k in self.pair_wins:
+            dense[i][j] = k
+        return tuple(tuple(row) for row in dense)
 
 
 def _ranks(anchors: Sequence[Essay], scale: str) -> list[int]:
@@ -214,13 +225,19 @@ def build_alignment(
     actual = None  # competition ranking: 1 + number of clearly higher scores
     if theta is not None:
         t = np.asarray(theta)
-        actual = [int(r) for r in 1 + (t[None, :] > t[:, None] + 1e-9).sum(axis=1)]
+        higher = n - np.searchsorted(np.sort(t), t + 1e-9, side="right")  # n log n, not n²
+        actual = [int(r) for r in 1 + higher]
     order = sorted(range(n), key=lambda i: (ranks[i], actual[i] if actual else 0, labels[i]))
     expected = {i: pos + 1 for pos, i in enumerate(order)}
 
     grade_arr = np.array(ranks, dtype=np.int64)
     cross = stats.cross_grade_records(win_idx, lose_idx, grade_arr)
-    inversions = tuple(_inversion(anchors, pair, used, index) for pair in cross if pair.inverted)
+    lost_by = _upsets(used, index, {(p.lower, p.higher) for p in cross if p.inverted})
+    inversions = tuple(
+        _inversion(anchors, pair, lost_by.get((pair.lower, pair.higher), []))
+        for pair in cross
+        if pair.inverted
+    )
     cross_total = sum(pair.comparisons for pair in cross)
     inverted = sum(pair.lower_wins for pair in cross)
 
@@ -287,7 +304,7 @@ def build_alignment(
         ssr=ssr,
         bt=bt,
         anchors=rows,
-        win_matrix=_win_matrix(n, win_idx, lose_idx, order),
+        pair_wins=_pair_wins(n, win_idx, lose_idx, order),
         inversions=inversions,
         failures=failed_judgements(records, {e.essay_id: e.label for e in anchors}),
         counts=count_records(records),
@@ -368,13 +385,17 @@ def _fit(
     return [float(t) for t in fit.theta], [float(x) for x in fit.se], bt, fit
 
 
-def _win_matrix(
+def _pair_wins(
     n: int, winners: np.ndarray, losers: np.ndarray, order: Sequence[int]
-) -> tuple[tuple[int, ...], ...]:
-    counts = np.zeros((n, n), dtype=np.int64)
-    np.add.at(counts, (winners, losers), 1)
-    ordered = counts[np.ix_(list(order), list(order))] if n else counts
-    return tuple(tuple(int(c) for c in row) for row in ordered)
+) -> tuple[tuple[int, int, int], ...]:
+    """Win counts per (winner, loser) pair that met, in expected-rank positions."""
+    if not len(winners):
+        return ()
+    position = np.empty(n, dtype=np.int64)
+    position[np.asarray(order, dtype=np.int64)] = np.arange(n)
+    keys, counts = np.unique(position[winners] * n + position[losers], return_counts=True)
+    pairs = zip(keys.tolist(), counts.tolist(), strict=True)
+    return tuple((int(k // n), int(k % n), int(c)) for k, c in pairs)
 
 
 def _row(
@@ -412,17 +433,25 @@ def _row(
     )
 
 
-def _inversion(
-    anchors: Sequence[Essay],
-    pair: stats.InversionPair,
+def _upsets(
     used: Sequence[tuple[JudgementRecord, Outcome]],
     index: dict[str, int],
+    pairs: set[tuple[int, int]],
+) -> dict[tuple[int, int], list[JudgementRecord]]:
+    """The records of each inverted (lower winner, higher loser) pair, in one pass."""
+    lost: dict[tuple[int, int], list[JudgementRecord]] = {}
+    for r, o in used:
+        key = (index[o.winner_id], index[o.loser_id])
+        if key in pairs:
+            lost.setdefault(key, []).append(r)
+    return lost
+
+
+def _inversion(
+    anchors: Sequence[Essay], pair: stats.InversionPair, lost: Sequence[JudgementRecord]
 ) -> InversionRow:
     """The pair's row, with confidence and a justification from the comparisons it lost."""
     high, low = anchors[pair.higher], anchors[pair.lower]
-    lost = [
-        r for r, o in used if index[o.winner_id] == pair.lower and index[o.loser_id] == pair.higher
-    ]
     conf = [r.confidence for r in lost if r.confidence is not None]
     return InversionRow(
         higher_label=high.label,

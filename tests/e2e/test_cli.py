@@ -122,3 +122,13 @@ def test_execute_with_kafka_disabled_says_nothing_was_published(tmp_path: Path) 
     assert out.returncode == 0, out.stderr
     assert "nothing was published" in out.stdout
     assert list((tmp_path / "run" / "requests").glob("*.json"))
+
+
+def test_only_plain_single_runs_skip_the_mode_probe() -> None:
+    from eng5_runner.cli import is_single_run
+
+    assert is_single_run(["experiment=quickstart", "judge.concurrency=4"])
+    assert not is_single_run(["-m", "experiment=quickstart"])
+    assert not is_single_run(["sweep=prompt_grid"])
+    assert not is_single_run(["hydra.mode=MULTIRUN"])
+    assert not is_single_run(["--config-dir=/tmp/x"])

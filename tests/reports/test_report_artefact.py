@@ -66,7 +66,7 @@ def test_schema_copies_are_identical_and_valid() -> None:
 def test_alignment_artefact_layout() -> None:
     data = alignment_artefact()
     validate_artefact(data)
-    assert data["schema_version"] == SCHEMA_VERSION == "2.0.0"
+    assert data["schema_version"] == SCHEMA_VERSION == "3.0.0"
     assert data["metadata"]["mode"] == "anchor-align-test"
     assert data["metadata"]["simulated"] is True and data["metadata"]["git_sha"].startswith("0123")
     assert [a["label"] for a in data["inputs"]["anchors"]] == ["P", "Q", "R", "S"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -112,12 +113,13 @@ def finish_run(
 ) -> int:
     """Plots, report, artefact and summary for an alignment or boundary result.
 
-    Everything is built in memory first and then written (each file atomically):
-    plots, artefact, summary and report.md last, so a report on disk always has its
-    artefact. The terminal summary, the status banner and the report path are
-    printed last. Then :func:`run_outcome.conclude` raises for a fatal error or a
-    partial/failed run; else GateFailed when ``report.gate`` is on and a target is
-    missed.
+    The plots are drawn in a background thread while the artefact and summary are
+    built; a plotting failure is a warning (report, artefact and summary are written
+    regardless). Files are written atomically: artefact, summary, report.html, and
+    report.md last, so a report on disk always has its artefact. The terminal summary,
+    the status banner and the report path are printed last. Then
+    :func:`run_outcome.conclude` raises for a fatal error or a partial/failed run; else
+    GateFailed when ``report.gate`` is on and a target is missed.
     """
     from eng5_runner.handlers.steps.run_outcome import (
         assess,
@@ -126,17 +128,12 @@ def finish_run(
         honest_result,
         status_fields,
     )
-    from eng5_runner.output.console import console, print_path
+    from eng5_runner.output.console import console, err_console, print_path
     from eng5_runner.reports import alignment, boundary
     from eng5_runner.reports.artefact import build_artefact, write_artefact
-    from eng5_runner.reports.baseline import (
-        baseline_summary,
-        compare_with_baseline,
-        load_baseline,
-        render_baseline_markdown,
-    )
-    from eng5_runner.reports.paired_runs import verdict_sentence
     from eng5_runner.reports.palette import plot_subtitle
+    from eng5_runner.reports.plot_cache import cached_draw, plot_cache_dir
+    from eng5_runner.reports.plot_job import PlotJob
     from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 
     steps: tuple[Any, Any, Any, Any]
@@ -155,12 +152,22 @@ def finish_run(
             boundary.print_boundary_summary,
         )
     write_plots, render, summarise, print_summary = steps
-    baseline = load_baseline(settings.report.baseline) if settings.report.baseline else None
+    baseline = None
+    if settings.report.baseline:
+        from eng5_runner.reports.baseline import load_baseline
+
+        baseline = load_baseline(settings.report.baseline)
     run_status = assess(settings, judged)
     result = honest_result(result, run_status)
     status = run_status.status
-    subtitle = plot_subtitle(ctx)
-    plots = write_plots(result, paths.plots_dir, subtitle) if settings.report.plots else []
+    drawing = None
+    if settings.report.plots:
+        subtitle = plot_subtitle(ctx)
+        draw: Any = partial(write_plots, subtitle=subtitle)
+        plot_cache = plot_cache_dir(settings)
+        if plot_cache is not None:
+            draw = partial(cached_draw, write_plots, cache_dir=plot_cache, subtitle=subtitle)
+        drawing = PlotJob(draw, result, paths.plots_dir)
     artefact = build_artefact(
         ctx=ctx,
         records=judged.records,
@@ -171,13 +178,21 @@ def finish_run(
         cj_published_scores=judged.cj_published_scores,
         run_outcome=status_fields(run_status),
         event_counts=judged.event_counts,
+        sealed=False,
     )
     artefact["metrics"] = honest_metrics(artefact["metrics"], run_status)
-    markdown = render(result, ctx, plots=plots)
     summary = summarise(result, ctx=ctx, status=status)
     summary = summary.model_copy(update={"metrics": honest_metrics(summary.metrics, run_status)})
     sentence = None
+    baseline_md = ""
     if baseline is not None and settings.report.baseline is not None:
+        from eng5_runner.reports.baseline import (
+            baseline_summary,
+            compare_with_baseline,
+            render_baseline_markdown,
+        )
+        from eng5_runner.reports.paired_runs import verdict_sentence
+
         comparison = compare_with_baseline(
             artefact,
             baseline,
@@ -186,7 +201,7 @@ def finish_run(
             seed=settings.seed,
             ridge=settings.report.ridge,
         )
-        markdown += "\n" + render_baseline_markdown(comparison)
+        baseline_md = "\n" + render_baseline_markdown(comparison)
         paired = baseline_summary(comparison)
         artefact["extra"] = {
             **(artefact.get("extra") or {}),
@@ -205,10 +220,15 @@ def finish_run(
                 "baseline": paired,
             }
         )
+    plots = drawing.wait() if drawing is not None else []
+    if drawing is not None and drawing.warning is not None:
+        ctx = ctx.with_warnings(drawing.warning)
+        artefact["runner_status"]["warnings"].append(drawing.warning)
+        err_console.print(f"[yellow]warning:[/] {drawing.warning}")
     write_artefact(paths.artefact, artefact)
     summary.write(paths.summary)
     html = write_html_report(paths, artefact, summary.model_dump(mode="json"), inventory, baseline)
-    write_text_atomic(paths.report, markdown)
+    write_text_atomic(paths.report, render(result, ctx, plots=plots) + baseline_md)
     print_summary(result, console)
     if sentence is not None:
         console.print(f"[bold]Baseline:[/] {sentence}")
