@@ -37,7 +37,8 @@ class AnchorAlignHandler:
             ridge=settings.report.ridge,
         )
         ctx = report_context(settings, inventory, paths, judged)
-        code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")
+        made = judged.requests or schedule
+        code = finish_run(settings, inventory, paths, judged, made, result, ctx, "alignment")
         if judged.outcome is not None:
             judged.outcome.raise_for_failure()
         return code

@@ -49,7 +49,7 @@ class ExecuteHandler:
             essays=inventory.essays,
             mode_result=None,
             status=status,
-            requests=schedule or None,
+            requests=judged.requests or schedule or None,
             extra={"placement": result.model_dump(mode="json")},
             cj_published_scores=judged.cj_published_scores,
         )

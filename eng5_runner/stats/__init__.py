@@ -33,6 +33,26 @@ from eng5_runner.stats.grades import (
     normalise_grade,
 )
 from eng5_runner.stats.reliability import scale_separation_reliability
+from eng5_runner.stats.bias import (
+    Correlation,
+    PositionAudit,
+    PositionEffect,
+    correlation,
+    partial_correlation,
+    position_effects,
+)
+from eng5_runner.stats.misfit import (
+    MISFIT_MS,
+    MISFIT_Z,
+    FitStatistic,
+    UnexpectedJudgement,
+    group_fit,
+    item_fit,
+    judgement_residuals,
+    unexpected_judgements,
+    wilson_hilferty_z,
+)
+from eng5_runner.stats.split_half import SplitHalf, spearman_brown, split_half_reliability
 
 __all__ = [
     "DEFAULT_RIDGE",
@@ -59,4 +79,22 @@ __all__ = [
     "tau_b_ceiling",
     "tau_upstream",
     "wilson_interval",
+    "Correlation",
+    "PositionAudit",
+    "PositionEffect",
+    "correlation",
+    "partial_correlation",
+    "position_effects",
+    "MISFIT_MS",
+    "MISFIT_Z",
+    "FitStatistic",
+    "UnexpectedJudgement",
+    "group_fit",
+    "item_fit",
+    "judgement_residuals",
+    "unexpected_judgements",
+    "wilson_hilferty_z",
+    "SplitHalf",
+    "spearman_brown",
+    "split_half_reliability",
 ]

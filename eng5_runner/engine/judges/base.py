@@ -56,6 +56,7 @@ def make_judge(
     *,
     qualities: Mapping[str, float] | None = None,
     client: httpx.AsyncClient | None = None,
+    word_counts: Mapping[str, int] | None = None,
 ) -> Judge:
     """Build the configured judge.
 
@@ -68,7 +69,7 @@ def make_judge(
 
         if qualities is None:
             raise ValueError("the simulated judge needs latent qualities per essay")
-        return SimulatedJudge(settings, qualities)
+        return SimulatedJudge(settings, qualities, word_counts=word_counts)
     if client is None:
         raise ValueError(f"the {settings.provider} judge needs an httpx.AsyncClient")
     if settings.provider == "openai":

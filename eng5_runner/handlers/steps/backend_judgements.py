@@ -28,6 +28,10 @@ class JudgedRun(BaseModel):
     cj_published_scores: list[dict[str, Any]] | None = None
     outcome: Any = None
     """The HuleeduOutcome, for the huleedu backend."""
+    requests: tuple[PairRequest, ...] | None = None
+    """pairing=adaptive: every request of every round (the schedule was round 0 only)."""
+    adaptive: Any = None
+    """pairing=adaptive: the engine.adaptive.AdaptiveResult (rounds, stop reason)."""
 
 
 def judge_schedule(
@@ -40,6 +44,15 @@ def judge_schedule(
     if settings.backend.kind == "local":
         from eng5_runner.engine.run_local import judge_pairs
 
+        if settings.pairing.design == "adaptive" and settings.mode is not RunnerMode.BOUNDARY_TEST:
+            from eng5_runner.engine.adaptive import judge_adaptive
+
+            rounds = asyncio.run(
+                judge_adaptive(settings, inventory, schedule, progress=settings.show_progress)
+            )
+            return JudgedRun(
+                records=tuple(rounds.records), requests=tuple(rounds.requests), adaptive=rounds
+            )
         records = asyncio.run(
             judge_pairs(settings, inventory, schedule, progress=settings.show_progress)
         )
