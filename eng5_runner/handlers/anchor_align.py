@@ -35,6 +35,7 @@ class AnchorAlignHandler:
             grade_scale=inventory.grade_scale,
             targets=settings.report.targets,
             ridge=settings.report.ridge,
+            rounds=judged.adaptive.rounds if judged.adaptive is not None else None,
         )
         ctx = report_context(settings, inventory, paths, judged)
         made = judged.requests or schedule

@@ -27,6 +27,7 @@ class ExecuteHandler:
             print_placement_summary,
             render_placement_markdown,
         )
+        from eng5_runner.reports.psychometrics import psychometrics_metrics
         from eng5_runner.reports.summary import write_run_summary
 
         if settings.backend.kind == "huleedu" and settings.backend.assignment_id is None:
@@ -39,7 +40,13 @@ class ExecuteHandler:
         write_comparisons(paths, judged.records)
         if submitted_without_results(judged, settings):
             return 0
-        result = build_placement(judged.records, inventory.essays, ridge=settings.report.ridge)
+        result = build_placement(
+            judged.records,
+            inventory.essays,
+            ridge=settings.report.ridge,
+            grade_scale=inventory.grade_scale,
+            rounds=judged.adaptive.rounds if judged.adaptive is not None else None,
+        )
         ctx = report_context(settings, inventory, paths, judged)
         write_text_atomic(paths.report, render_placement_markdown(result, ctx))
         status: Literal["partial", "complete"] = "partial" if judged.partial_data else "complete"
@@ -58,7 +65,7 @@ class ExecuteHandler:
             paths.summary,
             mode=settings.mode.value,
             status=status,
-            metrics={"students": len(result.students)},
+            metrics={"students": len(result.students), **psychometrics_metrics(result.psychometrics)},
             targets={},
             comparisons=result.successful,
             failures=result.failed,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import Field
 
 from eng5_runner import stats
 from eng5_runner.engine.records import JudgementRecord
@@ -31,6 +32,7 @@ from eng5_runner.reports.context import (
     proportion,
 )
 from eng5_runner.reports.plots import write_alignment_plots
+from eng5_runner.reports.psychometrics import Psychometrics, build_psychometrics
 from eng5_runner.settings.models import ReportTargets
 
 if TYPE_CHECKING:
@@ -136,6 +138,8 @@ class AlignmentResult(Frozen):
     counts: RecordCounts
     targets: tuple[TargetCheck, ...]
     warnings: tuple[str, ...] = ()
+    psychometrics: Psychometrics | None = Field(None, exclude=True)
+    """Misfit, split-half reliability, bias audits (the artefact's top-level object)."""
 
     @property
     def targets_met(self) -> bool:
@@ -159,8 +163,12 @@ def build_alignment(
     grade_scale: str,
     targets: ReportTargets,
     ridge: float | None = None,
+    rounds: Sequence[Any] | None = None,
 ) -> AlignmentResult:
-    """Compute every anchor-alignment metric from the judgement records."""
+    """Compute every anchor-alignment metric from the judgement records.
+
+    ``rounds``: the adaptive rounds (``engine.adaptive.RoundInfo``) when pairing was adaptive.
+    """
     n = len(anchors)
     index = {essay.essay_id: i for i, essay in enumerate(anchors)}
     ranks = _ranks(anchors, grade_scale)
@@ -278,6 +286,9 @@ def build_alignment(
             ),
         ),
         warnings=tuple(warnings),
+        psychometrics=build_psychometrics(
+            records, anchors, grade_scale=grade_scale, ridge=ridge, rounds=rounds
+        ),
     )
 
 

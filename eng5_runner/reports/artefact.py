@@ -80,8 +80,13 @@ def build_artefact(
     extra: Mapping[str, Any] | None = None,
     requests: Sequence[PairRequest] | None = None,
     cj_published_scores: Sequence[Mapping[str, Any]] | None = None,
+    psychometrics: Any = None,
 ) -> dict[str, Any]:
-    """Assemble the artefact (sealed with its checksum); :func:`write_artefact` validates it."""
+    """Assemble the artefact (sealed with its checksum); :func:`write_artefact` validates it.
+
+    ``psychometrics`` (a ``reports.psychometrics.Psychometrics``) defaults to the mode
+    result's own.
+    """
     counts = count_records(records)
     warnings = list(ctx.warnings)
     metrics: dict[str, float | int | None] = {}
@@ -166,6 +171,9 @@ def build_artefact(
         data["cj_published_scores"] = [dict(score) for score in cj_published_scores]
     if extra:
         data["extra"] = dict(extra)
+    psy = psychometrics if psychometrics is not None else getattr(mode_result, "psychometrics", None)
+    if psy is not None:
+        data["psychometrics"] = psy.model_dump(mode="json")
     return seal_artefact(data)
 
 

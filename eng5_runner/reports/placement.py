@@ -9,8 +9,10 @@ CJ's calibrated grade projection.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from pydantic import Field
 from rich.console import Console
 from rich.table import Table
 
@@ -18,6 +20,11 @@ from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.inputs.inventory import Essay
 from eng5_runner.reports.context import Frozen, ReportContext, count_records, finite
 from eng5_runner.reports.markdown import fmt_num
+from eng5_runner.reports.psychometrics import (
+    Psychometrics,
+    build_psychometrics,
+    render_psychometrics_markdown,
+)
 
 
 class StudentPlacement(Frozen):
@@ -45,10 +52,17 @@ class PlacementResult(Frozen):
     failed: int
     regularised: bool
     targets_met: bool | None = None
+    psychometrics: Psychometrics | None = Field(None, exclude=True)
+    """Misfit, split-half reliability, bias audits (the artefact's top-level object)."""
 
 
 def build_placement(
-    records: Sequence[JudgementRecord], essays: Sequence[Essay], *, ridge: float | None = None
+    records: Sequence[JudgementRecord],
+    essays: Sequence[Essay],
+    *,
+    ridge: float | None = None,
+    grade_scale: str = "eng5_np_legacy_9_step",
+    rounds: Sequence[Any] | None = None,
 ) -> PlacementResult:
     """Fit BT over all essays and place each student among the anchors."""
     from eng5_runner.stats import fit_bradley_terry
@@ -99,6 +113,9 @@ def build_placement(
         successful=counts.successful,
         failed=counts.failed,
         regularised=fit.regularised,
+        psychometrics=build_psychometrics(
+            records, essays, grade_scale=grade_scale, ridge=ridge, rounds=rounds
+        ),
     )
 
 
@@ -147,6 +164,8 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
         f"| {label} | {grade} | {fmt_num(theta, 2)} |"
         for label, grade, theta in result.anchors_on_scale
     ]
+    if result.psychometrics is not None:
+        lines += ["", render_psychometrics_markdown(result.psychometrics)]
     lines += [
         "",
         "## Prompts used",

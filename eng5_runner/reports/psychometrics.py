@@ -346,10 +346,10 @@ def render_psychometrics_markdown(p: Psychometrics | None) -> str:
         )
     worst = p.misfitting[:SHOWN_MISFITS]
     misfit_text = (
-        f"{len(p.misfitting)} of {p.n_essays} essays misfit (infit or outfit mean-square > 1.3 "
+        f"{len(p.misfitting)} of {p.n_essays} essays misfit (infit mean-square > 1.3 "
         "with z > 2): the judge decides them inconsistently."
         if p.misfitting
-        else f"No essay misfits (none of {p.n_essays} has a mean-square > 1.3 with z > 2)."
+        else f"No essay misfits (none of {p.n_essays} has an infit mean-square > 1.3 with z > 2)."
     )
     misfit_parts = [misfit_text]
     if worst:

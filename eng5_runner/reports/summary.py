@@ -21,6 +21,7 @@ from pydantic import ConfigDict
 
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.reports.context import Frozen, RecordCounts, ReportContext, TargetCheck
+from eng5_runner.reports.psychometrics import psychometrics_metrics
 
 if TYPE_CHECKING:
     from eng5_runner.reports.alignment import AlignmentResult
@@ -130,6 +131,7 @@ def summary_from_alignment(
         "ssr": result.ssr,
         "slot_a_rate": result.position.rate,
         "slot_a_p": result.position.p_value,
+        **psychometrics_metrics(result.psychometrics),
     }
     return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
 
