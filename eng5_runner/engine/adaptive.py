@@ -163,7 +163,9 @@ def next_round(
         iteration = ordered_counts[(a_id, b_id)]
         ordered_counts[(a_id, b_id)] += 1
         out.append(
-            PairRequest(comparison_id=f"c{start + k:05d}", a_id=a_id, b_id=b_id, iteration=iteration)
+            PairRequest(
+                comparison_id=f"c{start + k:05d}", a_id=a_id, b_id=b_id, iteration=iteration
+            )
         )
     return out
 

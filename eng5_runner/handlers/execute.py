@@ -65,7 +65,10 @@ class ExecuteHandler:
             paths.summary,
             mode=settings.mode.value,
             status=status,
-            metrics={"students": len(result.students), **psychometrics_metrics(result.psychometrics)},
+            metrics={
+                "students": len(result.students),
+                **psychometrics_metrics(result.psychometrics),
+            },
             targets={},
             comparisons=result.successful,
             failures=result.failed,

@@ -171,7 +171,9 @@ def build_artefact(
         data["cj_published_scores"] = [dict(score) for score in cj_published_scores]
     if extra:
         data["extra"] = dict(extra)
-    psy = psychometrics if psychometrics is not None else getattr(mode_result, "psychometrics", None)
+    psy = (
+        psychometrics if psychometrics is not None else getattr(mode_result, "psychometrics", None)
+    )
     if psy is not None:
         data["psychometrics"] = psy.model_dump(mode="json")
     return seal_artefact(data)

@@ -362,8 +362,13 @@ def render_psychometrics_markdown(p: Psychometrics | None) -> str:
             md.table(
                 ("Comparison", "Essay", "Result", "Opponent", "P(observed)"),
                 [
-                    (u.comparison_id, u.essay, "won" if u.essay_won else "lost", u.opponent,
-                     md.fmt_num(u.p_observed, 3))
+                    (
+                        u.comparison_id,
+                        u.essay,
+                        "won" if u.essay_won else "lost",
+                        u.opponent,
+                        md.fmt_num(u.p_observed, 3),
+                    )
                     for u in p.unexpected
                 ],
             )
