@@ -17,6 +17,14 @@ from eng5_runner.stats.agreement import (
     tau_b_ceiling,
     tau_upstream,
 )
+from eng5_runner.stats.bias import (
+    Correlation,
+    PositionAudit,
+    PositionEffect,
+    correlation,
+    partial_correlation,
+    position_effects,
+)
 from eng5_runner.stats.boundary import (
     binomial_test_p,
     mean_t_interval,
@@ -32,15 +40,6 @@ from eng5_runner.stats.grades import (
     grade_rank,
     normalise_grade,
 )
-from eng5_runner.stats.reliability import scale_separation_reliability
-from eng5_runner.stats.bias import (
-    Correlation,
-    PositionAudit,
-    PositionEffect,
-    correlation,
-    partial_correlation,
-    position_effects,
-)
 from eng5_runner.stats.misfit import (
     MISFIT_MS,
     MISFIT_Z,
@@ -52,6 +51,7 @@ from eng5_runner.stats.misfit import (
     unexpected_judgements,
     wilson_hilferty_z,
 )
+from eng5_runner.stats.reliability import scale_separation_reliability
 from eng5_runner.stats.split_half import SplitHalf, spearman_brown, split_half_reliability
 
 __all__ = [

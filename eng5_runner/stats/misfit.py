@@ -9,8 +9,9 @@ group of judgements, e.g. a judge variant):
     infit  = Σ (1 − p)² / Σ W       information-weighted: sensitive to on-target noise
 
 Both have expectation 1.  An essay or group *misfits* when infit > 1.3 with infit ZSTD > 2;
-outfit is reported next to it (one upset between far-apart essays inflates it).  The z-standardised values use the Wilson–Hilferty cube-root
-transform ZSTD = (MS^⅓ − 1)(3/q) + q/3 with the model SD q of the mean-square
+outfit is reported next to it (one upset between far-apart essays inflates it).
+The z-standardised values use the Wilson–Hilferty cube-root transform
+ZSTD = (MS^⅓ − 1)(3/q) + q/3 with the model SD q of the mean-square
 (Wright & Masters 1982; Linacre): q²(outfit) = Σ C/W² / N² − 1/N and
 q²(infit) = Σ (C − W²) / (Σ W)², C = W(1 − 3W) the fourth central moment of a Bernoulli.
 See docs/metrics.md "Psychometrics".

@@ -66,8 +66,8 @@ def _loop_fit(n, winners, losers, theta):
         m = len(z2)
         outfit = sum(z2) / m
         infit = sum(y2) / sum(ws)
-        q_out = math.sqrt(max(sum(c / v**2 for c, v in zip(cs, ws)) / m**2 - 1 / m, 0))
-        q_in = math.sqrt(max(sum(c - v**2 for c, v in zip(cs, ws)) / sum(ws) ** 2, 0))
+        q_out = math.sqrt(max(sum(c / v**2 for c, v in zip(cs, ws, strict=True)) / m**2 - 1 / m, 0))
+        q_in = math.sqrt(max(sum(c - v**2 for c, v in zip(cs, ws, strict=True)) / sum(ws) ** 2, 0))
         z_out = (outfit ** (1 / 3) - 1) * 3 / q_out + q_out / 3
         z_in = (infit ** (1 / 3) - 1) * 3 / q_in + q_in / 3
         out.append((infit, outfit, z_in, z_out))
