@@ -6,7 +6,9 @@ order of decreasing standard error each take the still-free partner with the lar
 expected information p(1 − p)·(SE_i² + SE_j²) (p = σ(θ_i − θ_j)).  So each essay is in at
 most one comparison per round (balanced exposure), high-SE essays choose first, no
 unordered pair is repeated unless ``pairing.allow_repeat_pairs``, the slot goes to the
-essay with fewer slot-A turns so far, and new edges only join an already connected graph.
+essay with fewer slot-A turns so far (a partner leaning the same way is
+discounted by ``SLOT_CONFLICT_FACTOR``, and avoided when it would push one
+of them to a lean of 3), and new edges only join an already connected graph.
 
 It stops when the reliability (``pairing.reliability_measure``: split-half by default,
 see ``stats.split_half``) reaches ``pairing.target_reliability``, when
@@ -45,6 +47,11 @@ __all__ = [
     "next_round",
     "reliability_of",
 ]
+
+
+#: Expected information is scaled by this for a partner leaning to the same slot side (so
+#: slot order stays balanced within ±2 at a small cost in information).
+SLOT_CONFLICT_FACTOR = 0.8
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,12 @@ def next_round(
         if not free[i]:
             continue
         free[i] = False
-        row = np.where(free, gain[i], -np.inf)
+        lean = slot_a - slot_b  # both leaning the same way: one of them gets worse
+        same_side = np.sign(lean) * np.sign(lean[i]) > 0
+        row = np.where(free, gain[i] * np.where(same_side, SLOT_CONFLICT_FACTOR, 1.0), -np.inf)
+        worse = same_side & (np.minimum(np.abs(lean), abs(lean[i])) >= 2)  # would reach ±3
+        if np.isfinite(np.where(worse, -np.inf, row)).any():
+            row = np.where(worse, -np.inf, row)
         j = int(np.argmax(row))
         if not np.isfinite(row[j]):
             free[i] = True
