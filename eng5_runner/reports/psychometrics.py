@@ -160,7 +160,10 @@ def build_psychometrics(
         return None
     w = np.array([index[str(r.winner_id)] for r in ok], dtype=np.int64)
     lo = np.array([index[str(r.loser_id)] for r in ok], dtype=np.int64)
-    fit = stats.fit_bradley_terry(n, w, lo, ridge=ridge)
+    try:
+        fit = stats.fit_bradley_terry(n, w, lo, ridge=ridge)
+    except stats.BTNotIdentifiable:  # report.ridge=0 without an MLE: the default rule
+        fit = stats.fit_bradley_terry(n, w, lo)
     theta = np.asarray(fit.theta)
     labels = [e.label for e in essays]
     item = stats.item_fit(n, w, lo, theta)
@@ -185,7 +188,8 @@ def build_psychometrics(
     repeats = any(r.iteration > 0 for r in ok)
     groups = [_variant(r, repeats) for r in ok]
     judges = [_row(str(k), None, s) for k, s in stats.group_fit(groups, w, lo, theta).items()]
-    half = stats.split_half_reliability(n, w, lo, splits=SPLITS, seed=seed, ridge=ridge)
+    half_ridge = None if ridge == 0 else ridge  # a half rarely has an MLE
+    half = stats.split_half_reliability(n, w, lo, splits=SPLITS, seed=seed, ridge=half_ridge)
     ssr = stats.scale_separation_reliability(fit.theta, fit.se)
     return Psychometrics(
         n_essays=n,
