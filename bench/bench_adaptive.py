@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import statistics
 from collections.abc import Sequence
@@ -135,10 +136,8 @@ def run_adaptive(ids, truth, truth_arr, seed, max_rounds):
             raise _Reached
         return out
 
-    try:
+    with contextlib.suppress(_Reached):
         asyncio.run(adaptive_rounds(ids, pairing, judge))
-    except _Reached:
-        pass
     return _crossing(points), hit[0] if hit else None
 
 

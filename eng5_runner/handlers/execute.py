@@ -59,6 +59,7 @@ class ExecuteHandler:
             requests=judged.requests or schedule or None,
             extra={"placement": result.model_dump(mode="json")},
             cj_published_scores=judged.cj_published_scores,
+            psychometrics=result.psychometrics,
         )
         write_artefact(paths.artefact, artefact)
         write_run_summary(
