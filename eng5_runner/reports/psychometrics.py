@@ -287,6 +287,8 @@ def psychometrics_metrics(p: Psychometrics | None) -> dict[str, float | int | No
         "split_half_high": p.split_half_range[1],
         "misfit_essays": len(p.misfitting),
         "misfit_judges": sum(1 for j in p.judges if j.misfit),
+        "judge_infit_max": max((j.infit for j in p.judges if j.infit is not None), default=None),
+        "judge_outfit_max": max((j.outfit for j in p.judges if j.outfit is not None), default=None),
         "length_bias_r": lb.raw.r,
         "length_bias_r_ci95_low": lb.raw.ci95[0] if lb.raw.ci95 else None,
         "length_bias_r_ci95_high": lb.raw.ci95[1] if lb.raw.ci95 else None,
