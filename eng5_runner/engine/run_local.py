@@ -318,7 +318,11 @@ async def _run_judge(
     own_client = None
     judge: Judge
     if settings.judge.provider == "simulated":
-        judge = make_judge(settings.judge, qualities=latent_qualities(inventory))
+        judge = make_judge(
+            settings.judge,
+            qualities=latent_qualities(inventory),
+            word_counts={e.essay_id: e.word_count for e in inventory.essays},
+        )
     else:
         if client is None:
             client = own_client = build_client(settings.judge)

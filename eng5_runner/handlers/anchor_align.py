@@ -39,7 +39,9 @@ class AnchorAlignHandler:
             outcome_kind=settings.judge.outcome,
             resamples=settings.report.bootstrap.resamples,
             seed=settings.seed,
+            rounds=judged.adaptive.rounds if judged.adaptive is not None else None,
         )
         ctx = report_context(settings, inventory, paths, judged)
-        code = finish_run(settings, inventory, paths, judged, schedule, result, ctx, "alignment")
+        made = judged.requests or schedule
+        code = finish_run(settings, inventory, paths, judged, made, result, ctx, "alignment")
         return code

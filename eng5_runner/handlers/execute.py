@@ -72,6 +72,7 @@ class ExecuteHandler:
             print_placement_summary,
             render_placement_markdown,
         )
+        from eng5_runner.reports.psychometrics import psychometrics_metrics
         from eng5_runner.reports.summary import write_run_summary
 
         if settings.backend.kind == "huleedu" and settings.backend.assignment_id is None:
@@ -97,6 +98,7 @@ class ExecuteHandler:
             locked=locked,
             cj_scores=judged.cj_published_scores,
             seed=settings.seed,
+            rounds=judged.adaptive.rounds if judged.adaptive is not None else None,
         )
         if saved is not None:
             result = result.model_copy(update={"saved_cost_usd": saved})
@@ -109,18 +111,19 @@ class ExecuteHandler:
             essays=inventory.essays,
             mode_result=None,
             status=status,
-            requests=schedule or None,
+            requests=judged.requests or schedule or None,
             extra={"placement": result.model_dump(mode="json")},
             cj_published_scores=judged.cj_published_scores,
             run_outcome=status_fields(run_status),
             event_counts=judged.event_counts,
+            psychometrics=result.psychometrics,
         )
         write_artefact(paths.artefact, artefact)
         summary = write_run_summary(
             paths.summary,
             mode=settings.mode.value,
             status=status,
-            metrics=result.metrics(),
+            metrics={**result.metrics(), **psychometrics_metrics(result.psychometrics)},
             targets={},
             comparisons=result.successful,
             failures=result.failed,

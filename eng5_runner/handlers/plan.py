@@ -46,6 +46,12 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
         warnings.append("backend.cj_service_url is not set (CJ_SERVICE_URL)")
     if settings.mode is RunnerMode.EXECUTE and not inventory.students:
         warnings.append("execute without student essays")
+    if settings.pairing.design == "adaptive":
+        budget = settings.pairing.max_comparisons
+        warnings.append(
+            "pairing=adaptive: the count and cost are round 0 only; later rounds depend on the "
+            "answers (budget: " + (f"{budget} comparisons)" if budget else "none set)")
+        )
     return [*inventory.warnings, *warnings]
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from eng5_runner import stats
 from eng5_runner.engine.records import JudgementRecord
@@ -32,6 +33,7 @@ from eng5_runner.reports.context import (
 )
 from eng5_runner.reports.plots import write_alignment_plots
 from eng5_runner.reports.position import BTInputs, PositionSummary, bt_inputs, position_summary
+from eng5_runner.reports.psychometrics import Psychometrics, build_psychometrics
 from eng5_runner.reports.uncertainty import (
     BootstrapInfo,
     agreement_rate,
@@ -159,6 +161,8 @@ class AlignmentResult(Frozen):
     """How ``tau_b_ci95`` / ``somers_d_ci95`` were computed."""
     self_consistency: Proportion | None = None
     """Repeated pairs (``pairing.repeats`` ≥ 2) whose judgements all agreed; Wilson 95%."""
+    psychometrics: Psychometrics | None = Field(None, exclude=True)
+    """Misfit, split-half reliability, bias audits (the artefact's top-level object)."""
 
     @property
     def targets_met(self) -> bool:
@@ -194,12 +198,14 @@ def build_alignment(
     outcome_kind: Literal["binary", "confidence"] = "binary",
     resamples: int = 1000,
     seed: int = 0,
+    rounds: Sequence[Any] | None = None,
 ) -> AlignmentResult:
     """Compute every anchor-alignment metric from the judgement records.
 
     ``position_model="global"`` fits the slot effect with θ (scores corrected for
     position); ``outcome_kind="confidence"`` fits soft outcomes from the confidences.
     ``resamples``/``seed``: the bootstrap of the τ-b and Somers' d intervals.
+    ``rounds``: the adaptive rounds (``engine.adaptive.RoundInfo``) when pairing was adaptive.
     """
     n = len(anchors)
     index = {essay.essay_id: i for i, essay in enumerate(anchors)}
@@ -341,6 +347,9 @@ def build_alignment(
         bootstrap=boot,
         self_consistency=self_consistency(
             [o.winner_id for _, o in used], [o.loser_id for _, o in used]
+        ),
+        psychometrics=build_psychometrics(
+            records, anchors, grade_scale=grade_scale, ridge=ridge, rounds=rounds
         ),
     )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from eng5_runner.reports import markdown as md
 from eng5_runner.reports.position import render_position_markdown
+from eng5_runner.reports.psychometrics import render_psychometrics_markdown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -179,6 +180,7 @@ def render_alignment_markdown(
             anchors,
         ),
         md.section("Inversions", inversions),
+        render_psychometrics_markdown(r.psychometrics),
         md.failures_section(r.failures),
         md.plots_section(plots),
         md.prompts_section(ctx),

@@ -105,11 +105,14 @@ def build_artefact(
     run_outcome: Mapping[str, Any] | None = None,
     event_counts: Mapping[str, int] | None = None,
     sealed: bool = True,
+    psychometrics: Any = None,
 ) -> dict[str, Any]:
     """Assemble the artefact; :func:`write_artefact` validates and writes it.
 
     ``sealed=False`` leaves the checksum empty, for a caller that adds to the document
     and then writes it (:func:`write_artefact` seals it once, just before writing).
+    ``psychometrics`` (a ``reports.psychometrics.Psychometrics``) defaults to the mode
+    result's own.
     """
     counts = count_records(records)
     warnings = list(ctx.warnings)
@@ -199,6 +202,11 @@ def build_artefact(
         data["cj_published_scores"] = [dict(score) for score in cj_published_scores]
     if extra:
         data["extra"] = dict(extra)
+    psy = (
+        psychometrics if psychometrics is not None else getattr(mode_result, "psychometrics", None)
+    )
+    if psy is not None:
+        data["psychometrics"] = psy.model_dump(mode="json")
     return seal_artefact(data) if sealed else data
 
 

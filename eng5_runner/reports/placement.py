@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +26,11 @@ from eng5_runner.reports.anchor_scale import LockedScale
 from eng5_runner.reports.context import Frozen, ReportContext, count_records, finite
 from eng5_runner.reports.markdown import cell, escape_text, fmt_num
 from eng5_runner.reports.position import PositionSummary, bt_inputs, position_summary
+from eng5_runner.reports.psychometrics import (
+    Psychometrics,
+    build_psychometrics,
+    render_psychometrics_markdown,
+)
 from eng5_runner.stats.position import consecutive_repeats
 from eng5_runner.stats.projection import UNCERTAIN_BELOW
 
@@ -123,6 +129,9 @@ class PlacementResult(Frozen):
             for s in self.students
         ]
 
+    psychometrics: Psychometrics | None = Field(None, exclude=True)
+    """Misfit, split-half reliability, bias audits (the artefact's top-level object)."""
+
 
 def build_placement(
     records: Sequence[JudgementRecord],
@@ -136,6 +145,7 @@ def build_placement(
     cj_scores: Sequence[Mapping[str, Any]] | None = None,
     resamples: int = 1000,
     seed: int = 0,
+    rounds: Sequence[Any] | None = None,
 ) -> PlacementResult:
     """Fit BT (or link to ``locked``), place each student and project its grade."""
     index = {essay.essay_id: i for i, essay in enumerate(essays)}
@@ -216,6 +226,9 @@ def build_placement(
         position_fit=position,
         locked_scale=locked.run_dir if locked else None,
         reused_anchor_judgements=locked.anchor_judgements if locked else 0,
+        psychometrics=build_psychometrics(
+            records, essays, grade_scale=grade_scale, ridge=ridge, rounds=rounds
+        ),
     )
 
 
@@ -444,6 +457,8 @@ def render_placement_markdown(result: PlacementResult, ctx: ReportContext) -> st
         f"| {cell(label)} | {cell(grade)} | {fmt_num(theta, 2)} |"
         for label, grade, theta in result.anchors_on_scale
     ]
+    if result.psychometrics is not None:
+        lines += ["", render_psychometrics_markdown(result.psychometrics)]
     lines += [
         "",
         "## Prompts used",

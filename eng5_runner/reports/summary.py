@@ -30,6 +30,7 @@ from pydantic import ConfigDict
 
 from eng5_runner.output.atomic import write_json_atomic
 from eng5_runner.reports.context import Frozen, RecordCounts, ReportContext, TargetCheck
+from eng5_runner.reports.psychometrics import psychometrics_metrics
 from eng5_runner.reports.uncertainty_metrics import boundary_intervals, uncertainty_metrics
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ def summary_from_alignment(
         "slot_a_p": result.position.p_value,
         **(result.position_fit.metrics() if result.position_fit else {}),
         **uncertainty_metrics(result),
+        **psychometrics_metrics(result.psychometrics),
     }
     return _make("anchor-align-test", status, metrics, result.targets, result.counts, ctx)
 

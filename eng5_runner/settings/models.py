@@ -87,6 +87,11 @@ class SimulatedJudgeSettings(_Frozen):
     """Multiplies the grade-step differences (relative to the noise): larger = easier pairs."""
     seed: int = 0
     latency_ms: float = Field(0.0, ge=0)
+    inconsistent_essays: tuple[str, ...] = ()
+    """Simulation only (misfit tests): comparisons with these essay ids are a fair coin toss."""
+    length_bias: float = 0.0
+    """Simulation only (bias tests): logit bonus for slot A per doubling of its word count
+    relative to B's (> 0 rewards the longer essay)."""
 
 
 class JudgeSettings(_Frozen):
@@ -246,13 +251,25 @@ class BackendSettings(_Frozen):
 class PairingSettings(_Frozen):
     """The comparison design for anchor-align and execute runs."""
 
-    design: Literal["round_robin", "balanced"] = "round_robin"
+    design: Literal["round_robin", "balanced", "adaptive"] = "round_robin"
     comparisons_per_essay: int | None = Field(None, ge=1)
     """Balanced design: how many comparisons each essay takes part in."""
     repeats: int = Field(1, ge=1)
     """How many times each pair is judged, slot orders alternating (both designs); with
     k ≥ 2 the report gives the judge's self-consistency."""
     seed: int = 0
+    target_reliability: float = Field(0.9, gt=0, lt=1)
+    """Adaptive: stop once the reliability (``reliability_measure``) reaches this."""
+    max_comparisons: int | None = Field(None, ge=1)
+    """Adaptive: the budget, in comparisons (None = no budget)."""
+    max_rounds: int = Field(30, ge=1)
+    """Adaptive: the most rounds (round 0, the ring, included)."""
+    allow_repeat_pairs: bool = False
+    """Adaptive: may a pair be judged again in a later round."""
+    reliability_measure: Literal["split_half", "ssr"] = "split_half"
+    """Adaptive stopping rule; SSR is inflated under adaptive pairing (docs/metrics.md)."""
+    reliability_splits: int = Field(10, ge=1)
+    """Adaptive: random splits averaged for the split-half reliability after each round."""
 
 
 class BoundaryPair(_Frozen):

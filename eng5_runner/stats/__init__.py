@@ -17,6 +17,14 @@ from eng5_runner.stats.agreement import (
     tau_b_ceiling,
     tau_upstream,
 )
+from eng5_runner.stats.bias import (
+    Correlation,
+    PositionAudit,
+    PositionEffect,
+    correlation,
+    partial_correlation,
+    position_effects,
+)
 from eng5_runner.stats.bootstrap import (
     BOOTSTRAP_METHOD,
     AgreementBootstrap,
@@ -40,6 +48,17 @@ from eng5_runner.stats.grades import (
     grade_rank,
     normalise_grade,
 )
+from eng5_runner.stats.misfit import (
+    MISFIT_MS,
+    MISFIT_Z,
+    FitStatistic,
+    UnexpectedJudgement,
+    group_fit,
+    item_fit,
+    judgement_residuals,
+    unexpected_judgements,
+    wilson_hilferty_z,
+)
 from eng5_runner.stats.paired import (
     MIN_MATCHED,
     PairedComparison,
@@ -50,6 +69,7 @@ from eng5_runner.stats.paired import (
     verdict_from_interval,
 )
 from eng5_runner.stats.reliability import scale_separation_reliability
+from eng5_runner.stats.split_half import SplitHalf, spearman_brown, split_half_reliability
 
 __all__ = [
     "BOOTSTRAP_METHOD",
@@ -89,4 +109,22 @@ __all__ = [
     "tau_b_ceiling",
     "tau_upstream",
     "wilson_interval",
+    "Correlation",
+    "PositionAudit",
+    "PositionEffect",
+    "correlation",
+    "partial_correlation",
+    "position_effects",
+    "MISFIT_MS",
+    "MISFIT_Z",
+    "FitStatistic",
+    "UnexpectedJudgement",
+    "group_fit",
+    "item_fit",
+    "judgement_residuals",
+    "unexpected_judgements",
+    "wilson_hilferty_z",
+    "SplitHalf",
+    "spearman_brown",
+    "split_half_reliability",
 ]

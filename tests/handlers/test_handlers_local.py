@@ -209,3 +209,35 @@ def test_replay_on_the_huleedu_backend_is_a_config_error(
     settings = settings_factory("mode=anchor-align-test", "backend=huleedu", "cache=replay")
     with pytest.raises(ConfigError, match="cache=replay needs backend=local"):
         AnchorAlignHandler().execute(settings, sample_inventory, run_paths)
+
+
+def test_adaptive_execute_places_students_and_reports_psychometrics(
+    settings_factory, sample_inventory: RunnerInventory, run_paths: RunnerPaths
+) -> None:
+    settings = settings_factory("experiment=quickstart", "mode=execute", "pairing=adaptive")
+    assert ExecuteHandler().execute(settings, sample_inventory, run_paths) == 0
+    records = _records(run_paths)
+    artefact = json.loads(run_paths.artefact.read_text())
+    validate_artefact(artefact)
+    assert len(artefact["requests"]) == len(records) > len(sample_inventory.essays)
+    psy = artefact["psychometrics"]
+    assert psy["adaptive"] is True and psy["rounds"][0]["index"] == 0
+    assert psy["n_essays"] == len(sample_inventory.essays)
+    summary = json.loads(run_paths.summary.read_text())
+    assert 0 < summary["metrics"]["split_half_reliability"] <= 1
+    assert "misfit_essays" in summary["metrics"]
+    report = run_paths.report.read_text()
+    assert "## Psychometrics" in report and "inflated" in report
+
+
+def test_anchor_align_artefact_has_psychometrics(
+    settings_factory, sample_inventory: RunnerInventory, run_paths: RunnerPaths
+) -> None:
+    settings = settings_factory("experiment=quickstart")
+    AnchorAlignHandler().execute(settings, sample_inventory, run_paths)
+    artefact = json.loads(run_paths.artefact.read_text())
+    validate_artefact(artefact)
+    psy = artefact["psychometrics"]
+    assert psy["adaptive"] is False and len(psy["essays"]) == len(sample_inventory.anchors)
+    assert "psychometrics" not in artefact["analysis"]
+    assert artefact["metrics"]["split_half_reliability"] == psy["split_half_reliability"]

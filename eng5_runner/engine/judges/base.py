@@ -54,6 +54,7 @@ def make_judge(
     *,
     qualities: Mapping[str, float] | None = None,
     client: SdkHttpClient | None = None,
+    word_counts: Mapping[str, int] | None = None,
 ) -> Judge:
     """Build the configured judge.
 
@@ -67,7 +68,7 @@ def make_judge(
 
         if qualities is None:
             raise ValueError("the simulated judge needs latent qualities per essay")
-        return SimulatedJudge(settings, qualities)
+        return SimulatedJudge(settings, qualities, word_counts=word_counts)
     if client is None:
         raise ValueError(f"the {settings.provider} judge needs an SDK HTTP client")
     if settings.provider == "openai":

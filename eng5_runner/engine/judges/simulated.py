@@ -13,6 +13,11 @@ and ``position_bias`` is a logit bonus for slot A. Because ``u`` comes from a
 hash rather than a shared RNG, answers do not depend on scheduling order.
 Confidence is 1–5 from ``|logit|`` (< 0.5 → 1, < 1.5 → 2, < 2.5 → 3, < 3.5 → 4,
 else 5). Records say ``provider="simulated"`` so reports can state it plainly.
+
+Two options exist only to test the psychometrics (never a model of a real judge):
+``inconsistent_essays`` makes every comparison with one of those essays a fair
+coin toss (P(A) = 0.5), and ``length_bias`` adds ``length_bias * log2(words_A /
+words_B)`` to the logit (word counts passed by the engine).
 """
 
 from __future__ import annotations
@@ -41,16 +46,33 @@ class SimulatedJudge:
 
     provider = "simulated"
 
-    def __init__(self, settings: JudgeSettings, qualities: Mapping[str, float]) -> None:
+    def __init__(
+        self,
+        settings: JudgeSettings,
+        qualities: Mapping[str, float],
+        *,
+        word_counts: Mapping[str, int] | None = None,
+    ) -> None:
         self.settings = settings
         self.params = settings.simulated
         self.model = settings.model
         self.qualities = qualities
+        self.word_counts = word_counts or {}
+        self.inconsistent = frozenset(self.params.inconsistent_essays)
+
+    def _length_term(self, a_id: str, b_id: str) -> float:
+        if self.params.length_bias == 0:
+            return 0.0
+        words_a = max(1, self.word_counts.get(a_id, 1))
+        words_b = max(1, self.word_counts.get(b_id, 1))
+        return self.params.length_bias * math.log2(words_a / words_b)
 
     def logit(self, a_id: str, b_id: str) -> float:
         """Log-odds that slot A wins (may be ±inf when ``noise`` is 0)."""
+        if a_id in self.inconsistent or b_id in self.inconsistent:
+            return 0.0
         diff = self.params.scale * (self.qualities[a_id] - self.qualities[b_id])
-        bias = self.params.position_bias
+        bias = self.params.position_bias + self._length_term(a_id, b_id)
         if self.params.noise == 0:
             if diff == 0:
                 return bias

@@ -36,6 +36,10 @@ class JudgedRun(BaseModel):
     """A RunnerError that stopped judging; raised once the outputs are written."""
     event_counts: dict[str, int] | None = None
     """huleedu: foreign, duplicate and malformed events (artefact runner_status.events)."""
+    requests: tuple[PairRequest, ...] | None = None
+    """pairing=adaptive: every request of every round (the schedule was round 0 only)."""
+    adaptive: Any = None
+    """pairing=adaptive: the engine.adaptive.AdaptiveResult (rounds, stop reason)."""
 
 
 def judge_schedule(
@@ -55,6 +59,19 @@ def _judge_locally(
 ) -> JudgedRun:
     """Judge on the local engine; a fatal provider error keeps what was judged."""
     from eng5_runner.engine.run_local import judge_pairs
+
+    if settings.pairing.design == "adaptive" and settings.mode is not RunnerMode.BOUNDARY_TEST:
+        from eng5_runner.engine.adaptive import judge_adaptive
+
+        rounds = asyncio.run(
+            judge_adaptive(settings, inventory, schedule, progress=settings.show_progress)
+        )
+        return JudgedRun(
+            records=tuple(rounds.records),
+            requests=tuple(rounds.requests),
+            adaptive=rounds,
+            requested=len(rounds.requests),
+        )
 
     seen: dict[str, JudgementRecord] = {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eng5_runner.engine.adaptive import initial_round
 from eng5_runner.engine.pairing import boundary_schedule, design_for
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.errors import InputError
@@ -36,6 +37,8 @@ def build_schedule(settings: RunnerSettings, inventory: RunnerInventory) -> list
             [(h.essay_id, lo.essay_id) for h, lo in pairs], settings.boundary.iterations
         )
     ids = [essay.essay_id for essay in essays_under_test(settings, inventory)]
+    if settings.pairing.design == "adaptive":  # round 0 only; later rounds: engine.adaptive
+        return initial_round(ids, settings.pairing)
     return design_for(ids, settings.pairing)
 
 
