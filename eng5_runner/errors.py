@@ -17,7 +17,8 @@ RunnerError                      exit 1 unless stated
 ├── CollectorError               exit 1: CJ reported failure / no results
 ├── ArtefactError                exit 1: an artefact failed schema validation
 ├── GateFailed                   exit 3: a report target was missed with report.gate=true
-└── SpendCapReached              exit 4: judge.max_cost_usd would be exceeded
+├── SpendCapReached              exit 4: judge.max_cost_usd would be exceeded
+└── BatchPending                 exit 5: judge.batch_wait=false, batches still processing
 """
 
 from __future__ import annotations
@@ -134,3 +135,12 @@ class PreflightFailed(ProviderError):
     def __init__(self, message: str, *, hint: str | None = None, config_fault: bool) -> None:
         super().__init__(message, hint=hint)
         self.exit_code = 2 if config_fault else 1
+
+
+class BatchPending(RunnerError):
+    """``judge.batch_wait=false``: provider batches are submitted but not finished (exit 5).
+
+    Their ids are in the judgement store; the same command again collects them.
+    """
+
+    exit_code = 5
