@@ -95,7 +95,7 @@ class JudgementRecord(_Frozen):
     cache_saved_usd: float = 0.0
     """What prompt caching saved on this judgement (USD, against uncached input)."""
     batch_id: str | None = None
-    """The provider batch that judged it (``cost_usd`` is then at batch price); None = synchronous."""
+    """The provider batch that judged it (``cost_usd`` at batch price); None = synchronous."""
 
     @property
     def succeeded(self) -> bool:
