@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from eng5_runner.engine.pricing import Pricer
+from eng5_runner.handlers.steps.batch_estimate import batch_estimate, batch_line
 from eng5_runner.handlers.steps.cost_estimate import estimate_cost
 from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
 from eng5_runner.handlers.steps.write_outputs import report_context
@@ -89,6 +90,9 @@ def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str
         "comparisons": len(schedule),
         "estimate": estimate.model_dump(),
         "warnings": plan_warnings(settings, inventory),
+        "batch": batch_estimate(settings.judge, estimate)
+        if settings.backend.kind == "local"
+        else None,
     }
 
 
@@ -148,5 +152,7 @@ def _print_plan(plan: dict[str, Any]) -> None:
         f"[/]   ≈ {est['prompt_tokens']:,} prompt{cache} + {est['completion_tokens']:,} answer"
         f"{reasoning} tokens   {escape(cost)}"
     )
+    if plan.get("batch"):
+        console.print(escape(batch_line(plan["batch"])))
     for warning in plan["warnings"]:
         print_warning(warning)
