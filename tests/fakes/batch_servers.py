@@ -361,3 +361,33 @@ def _errored(message: str) -> MessageBatchErroredResult:
         type="errored",
         error=ErrorResponse(type="error", error=APIErrorObject(type="api_error", message=message)),
     )
+
+
+def main() -> None:
+    """Serve in this process (for benchmarks); print the base URL, run until killed."""
+    import argparse
+    import asyncio
+    import contextlib
+
+    from tests.fakes.llm_servers import _listening_socket
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--polls", type=int, default=2)
+    args = parser.parse_args()
+    server = FakeBatchServer(
+        polls_to_finish=args.polls, record_bodies=False, validate_requests=False
+    )
+    sock = _listening_socket()
+
+    async def run() -> None:
+        await server.serve(sock)
+        server.port = sock.getsockname()[1]
+        print(f"http://127.0.0.1:{server.port}", flush=True)
+        await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
