@@ -100,3 +100,30 @@ def test_submit_pass_exits_5_and_the_same_command_collects(
     assert server.creates == 1
     summary = json.loads((tmp_path / "collect" / "summary.json").read_text())
     assert summary["status"] != "error"
+
+
+def _answer(user: str) -> dict[str, object]:
+    winner = "A" if len(user) % 2 else "B"
+    return {"winner": winner, "justification": "Deterministic.", "confidence": 1 + len(user) % 5}
+
+
+def test_batch_and_synchronous_runs_report_the_same_metrics(
+    server: FakeBatchServer, tmp_path: Path
+) -> None:
+    server.answer_fn = _answer
+    batch = _run(tmp_path, server, "batch", "mode=anchor-align-test")
+    assert batch.returncode in (0, 3), batch.stderr
+    sync = _run(
+        tmp_path,
+        server,
+        "sync",
+        "mode=anchor-align-test",
+        "judge.batch=false",
+        f"cache.path={tmp_path}/sync.sqlite",
+    )
+    assert sync.returncode == batch.returncode, sync.stderr
+    assert server.count("/chat/completions") == 66
+    got = json.loads((tmp_path / "batch" / "summary.json").read_text())
+    want = json.loads((tmp_path / "sync" / "summary.json").read_text())
+    assert got["metrics"] == want["metrics"]
+    assert got["status"] == want["status"]

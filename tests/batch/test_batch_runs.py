@@ -257,3 +257,13 @@ async def test_batch_needs_a_batch_provider_and_a_store(batch_server, make_setti
     with pytest.raises(ConfigError, match="writable judgement store"):
         await judge_pairs(no_store, inventory, schedule, progress=False)
     assert batch_server.creates == 0
+
+
+async def test_spend_cap_holds_the_batch_before_it_is_sent(batch_server, make_settings, inventory):
+    from eng5_runner.errors import SpendCapReached
+
+    settings = batch_settings(make_settings, batch_server, "openai", max_cost_usd=0.000001)
+    with pytest.raises(SpendCapReached) as stop:
+        await judge_pairs(settings, inventory, _schedule(inventory), progress=False)
+    assert stop.value.exit_code == 4
+    assert batch_server.creates == 0 and batch_server.uploads == 0
