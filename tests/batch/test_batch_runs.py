@@ -267,3 +267,24 @@ async def test_spend_cap_holds_the_batch_before_it_is_sent(batch_server, make_se
         await judge_pairs(settings, inventory, _schedule(inventory), progress=False)
     assert stop.value.exit_code == 4
     assert batch_server.creates == 0 and batch_server.uploads == 0
+
+
+async def test_a_run_sharing_a_batch_collects_it_for_every_run(
+    batch_server, make_settings, inventory
+):
+    """Sweep jobs whose comparisons overlap: whoever collects stores the whole batch."""
+    batch_server.hold = True
+    settings = batch_settings(make_settings, batch_server, "openai", batch_wait=False)
+    schedule = _schedule(inventory)
+    with pytest.raises(BatchPending):
+        await judge_pairs(settings, inventory, schedule, progress=False)
+    batch_server.release()
+    waiting = settings.model_copy(
+        update={"judge": settings.judge.model_copy(update={"batch_wait": True})}
+    )
+    part = await judge_pairs(waiting, inventory, schedule[:3], progress=False)
+    assert all(r.succeeded for r in part)
+    rest = await judge_pairs(settings, inventory, schedule, progress=False)
+    assert all(r.succeeded for r in rest)
+    assert sum(r.cached for r in rest) == len(schedule)
+    assert batch_server.creates == 1

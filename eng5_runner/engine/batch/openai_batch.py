@@ -32,8 +32,6 @@ def batch_state(batch: Batch) -> BatchState:
             [e.message or e.code or "" for e in (batch.errors.data or [])] if batch.errors else []
         )
         error = "batch failed: " + ("; ".join(d for d in details if d)[:300] or "no reason given")
-    elif batch.status == "cancelled":
-        error = "batch cancelled"
     return BatchState(
         batch_id=batch.id,
         status=batch.status,

@@ -9,14 +9,17 @@ from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
 def succeeded(
     request: PairRequest,
     key: str,
-    prompt: JudgePrompt,
+    prompt: JudgePrompt | None,
     answer: JudgeAnswer,
     *,
     batch_id: str,
     started: str,
     completed: str,
 ) -> JudgementRecord:
-    """A judged comparison (``latency_ms`` 0: a batch has no per-request latency)."""
+    """A judged comparison (``latency_ms`` 0: a batch has no per-request latency).
+
+    ``prompt`` is None for a comparison of another run that shared the batch.
+    """
     winner_id, loser_id = (
         (request.a_id, request.b_id) if answer.winner == "A" else (request.b_id, request.a_id)
     )
@@ -40,7 +43,7 @@ def succeeded(
         completed_at=completed,
         cache_key=key,
         response_sha256=answer.response_sha256,
-        prompt_sha256=prompt_sha256(prompt),
+        prompt_sha256=prompt_sha256(prompt) if prompt is not None else None,
         request_id=answer.request_id,
         cached_input_tokens=answer.cached_input_tokens,
         cache_write_tokens=answer.cache_write_tokens,

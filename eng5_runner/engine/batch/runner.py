@@ -228,10 +228,9 @@ class BatchRunner:
                 if item is None or outcome.custom_id in seen:
                     continue
                 seen.add(outcome.custom_id)
-                request = (
-                    by_key[item.cache_key].request if item.cache_key in by_key else item.request
-                )
-                record = self._record(request, item, outcome, batch, state)
+                job = by_key.get(item.cache_key)
+                request = job.request if job is not None else item.request
+                record = self._record(request, item, outcome, batch, state, own=job is not None)
                 self._keep(record, item, by_key, results)
         reason = state.error or f"no result for it in batch {state.batch_id} ({state.status})"
         for key, item in items.items():
@@ -264,7 +263,10 @@ class BatchRunner:
         outcome: ItemResult,
         batch: _Open,
         state: BatchState,
+        *,
+        own: bool,
     ) -> JudgementRecord:
+        """``own``: a comparison of this run (else of another run that shared the batch)."""
         completed = utc_now()
         error = outcome.error
         if outcome.body is not None:
@@ -276,7 +278,7 @@ class BatchRunner:
                 return succeeded(
                     request,
                     item.cache_key,
-                    self.prompt_for(request),
+                    self.prompt_for(request) if own else None,
                     answer,
                     batch_id=state.batch_id,
                     started=batch.created_at,
