@@ -32,3 +32,10 @@ def test_plan_batch_count_follows_batch_max_requests(settings_factory, sample_in
 
 def test_simulated_judge_has_no_batch_line(settings_factory, sample_inventory):
     assert build_plan(settings_factory(), sample_inventory)["batch"] is None
+
+
+@pytest.mark.parametrize("option", ["openai_batch", "anthropic_batch"])
+def test_batch_judge_options(settings_factory, option):
+    judge = settings_factory(f"judge={option}").judge
+    assert judge.provider == option.removesuffix("_batch")
+    assert (judge.batch, judge.batch_fallback) == (True, "sync")

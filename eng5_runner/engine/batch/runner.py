@@ -44,6 +44,7 @@ from eng5_runner.errors import (
     ConfigError,
     ProviderAuthError,
     ProviderError,
+    ProviderResponseError,
     ProviderTimeout,
 )
 from eng5_runner.output.console import print_warning
@@ -110,13 +111,13 @@ class BatchRunner:
         covered = {
             item.cache_key for batch in tracked for item in self.ledger.items(batch.local_id)
         }
-        todo = [job for job in jobs if job.cache_key not in covered]
+        todo = list({j.cache_key: j for j in jobs if j.cache_key not in covered}.values())
         unsent = await self._submit(todo, key_data, tracked)
         with self.progress:
             await self._poll(tracked, by_key, results)
         if unsent and self.spend is not None:
             raise self.spend.error(unsent)
-        return [results.get(job.cache_key) or self._missing(job) for job in jobs]
+        return [_for_job(results.get(job.cache_key), job) or self._missing(job) for job in jobs]
 
     # -- submit ----------------------------------------------------------------------
     async def _resume(self, by_key: dict[str, Job]) -> list[_Open]:
@@ -169,8 +170,10 @@ class BatchRunner:
                 state = await self._call(
                     partial(self.api.create, lines, local_id), timeout=SUBMIT_TIMEOUT_S
                 )
-            except ProviderError:
-                self.ledger.abandon(local_id)
+            except ProviderError as exc:
+                if refused(exc):
+                    self.ledger.abandon(local_id)
+                # else the provider may have created it: the next run looks it up (find)
                 raise
             self.creates += 1
             self.ledger.submitted(local_id, state.batch_id, state.status)
@@ -331,3 +334,17 @@ class BatchRunner:
             raise ProviderTimeout("no answer from the batch API in time") from None
         except SDK_ERRORS as exc:
             raise provider_error(exc, secrets=self._secrets) from None
+
+
+def refused(exc: ProviderError) -> bool:
+    """The provider certainly did not create the batch (a 4xx or a rejected key)."""
+    if isinstance(exc, ProviderAuthError):
+        return True
+    return isinstance(exc, ProviderResponseError) and not exc.retryable and not exc.malformed
+
+
+def _for_job(record: JudgementRecord | None, job: Job) -> JudgementRecord | None:
+    """``record`` under ``job``'s comparison id (a comparison listed twice in one run)."""
+    if record is None or record.comparison_id == job.request.comparison_id:
+        return record
+    return record.model_copy(update={"comparison_id": job.request.comparison_id})
