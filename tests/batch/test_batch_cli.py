@@ -127,3 +127,35 @@ def test_batch_and_synchronous_runs_report_the_same_metrics(
     want = json.loads((tmp_path / "sync" / "summary.json").read_text())
     assert got["metrics"] == want["metrics"]
     assert got["status"] == want["status"]
+
+
+def test_sweep_submit_pass_then_collect_pass(server: FakeBatchServer, tmp_path: Path) -> None:
+    server.hold = True
+
+    def sweep(name: str) -> subprocess.CompletedProcess[str]:
+        command = _command(tmp_path, server, "unused", "judge.batch_wait=false")
+        command[3:3] = ["-m"]
+        command += [
+            f"hydra.sweep.dir={tmp_path}/{name}",
+            "system_prompt=001_baseline,002_language_first",
+        ]
+        return subprocess.run(
+            command,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            env=_env(tmp_path),
+        )
+
+    first = sweep("submit")
+    assert first.returncode == 5, first.stderr
+    assert "run the same command again to collect" in first.stderr
+    assert server.creates == 2  # both jobs submitted in one pass
+    server.release()
+    second = sweep("collect")
+    assert second.returncode == 0, second.stderr
+    assert server.creates == 2
+    data = json.loads((tmp_path / "collect" / "sweep_summary.json").read_text())
+    assert [row["status"] for row in data["rows"]] == ["success", "success"]
