@@ -288,3 +288,21 @@ async def test_a_run_sharing_a_batch_collects_it_for_every_run(
     assert all(r.succeeded for r in rest)
     assert sum(r.cached for r in rest) == len(schedule)
     assert batch_server.creates == 1
+
+
+async def test_a_batch_the_provider_lost_fails_its_requests(batch_server, make_settings, inventory):
+    batch_server.hold = True
+    settings = batch_settings(make_settings, batch_server, "openai", batch_wait=False)
+    schedule = _schedule(inventory, repeats=1)
+    with pytest.raises(BatchPending):
+        await judge_pairs(settings, inventory, schedule, progress=False)
+    batch_server.batches.clear()  # e.g. deleted at the provider
+    records = await judge_pairs(settings, inventory, schedule, progress=False)
+    assert all("404" in (r.failure_reason or "") for r in records)
+    batch_server.release()
+    waiting = settings.model_copy(
+        update={"judge": settings.judge.model_copy(update={"batch_wait": True})}
+    )
+    again = await judge_pairs(waiting, inventory, schedule, progress=False)
+    assert all(r.succeeded for r in again)
+    assert batch_server.creates == 2

@@ -195,9 +195,21 @@ class BatchRunner:
                 except ProviderAuthError:
                     raise
                 except ProviderError as exc:
-                    print_warning(f"batch {batch.batch_id}: status check failed ({exc.one_line()})")
-                    still.append(batch)
-                    continue
+                    if not refused(exc):
+                        print_warning(
+                            f"batch {batch.batch_id}: status check failed ({exc.one_line()})"
+                        )
+                        still.append(batch)
+                        continue
+                    state = BatchState(  # e.g. 404: the provider no longer has it
+                        batch.batch_id,
+                        "lost",
+                        ended=True,
+                        total=batch.total,
+                        succeeded=0,
+                        failed=batch.total,
+                        error=f"batch status check refused: {exc.one_line()}",
+                    )
                 self.ledger.status(batch.local_id, state.status)
                 self.progress.update(state, batch.total)
                 if state.ended:
