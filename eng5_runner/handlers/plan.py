@@ -9,7 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from eng5_runner.engine.pricing import Pricer
-from eng5_runner.handlers.steps.batch_estimate import batch_estimate, batch_line
+from eng5_runner.handlers.steps.batch_estimate import (
+    batch_estimate,
+    batch_line,
+    batch_warnings,
+)
 from eng5_runner.handlers.steps.cost_estimate import estimate_cost
 from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
 from eng5_runner.handlers.steps.write_outputs import report_context
@@ -47,6 +51,7 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
         warnings.append("backend.cj_service_url is not set (CJ_SERVICE_URL)")
     if settings.mode is RunnerMode.EXECUTE and not inventory.students:
         warnings.append("execute without student essays")
+    warnings += batch_warnings(judge, settings.cache.mode, local)
     return warnings
 
 

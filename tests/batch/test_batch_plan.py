@@ -39,3 +39,14 @@ def test_batch_judge_options(settings_factory, option):
     judge = settings_factory(f"judge={option}").judge
     assert judge.provider == option.removesuffix("_batch")
     assert (judge.batch, judge.batch_fallback) == (True, "sync")
+
+
+def test_plan_warns_when_batch_mode_cannot_work(settings_factory, sample_inventory):
+    from eng5_runner.handlers.plan import plan_warnings
+
+    warned = plan_warnings(
+        settings_factory("judge=openai", "judge.batch=true", "cache=off"), sample_inventory
+    )
+    assert any("cache=read_write" in w for w in warned)
+    compatible = settings_factory("judge=openai_compatible", "judge.batch=true")
+    assert any("openai or anthropic" in w for w in plan_warnings(compatible, sample_inventory))

@@ -69,3 +69,18 @@ def batch_line(batch: dict[str, Any]) -> str:
         f"Batch{mark_batch} (judge.batch=true): {usd(batch['batch_cost_usd'])} in "
         f"{batch['batches']} batch(es), {batch['batch_turnaround']}"
     )
+
+
+def batch_warnings(judge: JudgeSettings, cache_mode: str, local: bool) -> list[str]:
+    """What would stop ``judge.batch=true`` before any batch is sent."""
+    if not judge.batch:
+        return []
+    if not local:
+        return [
+            "judge.batch=true applies to backend=local only (huleedu: backend.llm_batching_mode)"
+        ]
+    if judge.provider not in BATCH_PROVIDERS:
+        return [f"judge.batch=true needs judge.provider=openai or anthropic, not {judge.provider}"]
+    if cache_mode != "read_write":
+        return ["judge.batch=true needs cache=read_write (the store keeps the batch ids)"]
+    return []
