@@ -20,7 +20,8 @@ RunnerError                      exit 1 unless stated
 ├── GateFailed                   exit 3: a report target was missed with report.gate=true
 ├── IncompleteRun                exit 4: the run is partial or failed (too many failed comparisons)
 ├── OutputError                  exit 5: the output dir or the store cannot be written/read
-└── SpendCapReached              exit 6: judge.max_cost_usd would be exceeded
+├── SpendCapReached              exit 6: judge.max_cost_usd would be exceeded
+└── BatchPending                 exit 7: judge.batch_wait=false, batches still processing
 """
 
 from __future__ import annotations
@@ -183,3 +184,12 @@ class PreflightFailed(ProviderError):
     def __init__(self, message: str, *, hint: str | None = None, config_fault: bool) -> None:
         super().__init__(message, hint=hint)
         self.exit_code = 2 if config_fault else 1
+
+
+class BatchPending(RunnerError):
+    """``judge.batch_wait=false``: provider batches are submitted but not finished (exit 7).
+
+    Their ids are in the judgement store; the same command again collects them.
+    """
+
+    exit_code = 7

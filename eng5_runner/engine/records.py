@@ -98,6 +98,8 @@ class JudgementRecord(_Frozen):
     """False when the model has no price: ``cost_usd`` is then 0 and reports say "price unknown"."""
     cache_saved_usd: float = 0.0
     """What prompt caching saved on this judgement (USD, against uncached input)."""
+    batch_id: str | None = None
+    """The provider batch that judged it (``cost_usd`` at batch price); None = synchronous."""
 
     @field_validator("justification")
     @classmethod

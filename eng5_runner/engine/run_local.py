@@ -204,19 +204,30 @@ async def judge_pairs(
 
             async def judge(indices: list[int]) -> None:
                 jobs = [Job(requests[i], keys[i]) for i in indices]
-                judged = await _run_judge(
-                    settings,
-                    inputs,
-                    inventory,
-                    jobs,
-                    sink,
-                    client,
-                    ProgressDisplay(
-                        len(requests),
-                        done=len(requests) - len(indices),
-                        enabled=progress and settings.show_progress,
-                    ),
+                display = ProgressDisplay(
+                    len(requests),
+                    done=len(requests) - len(indices),
+                    enabled=progress and settings.show_progress,
                 )
+                if settings.judge.batch:
+                    from eng5_runner.engine.batch.local import judge_in_batches
+
+                    judged = await judge_in_batches(
+                        settings,
+                        inputs,
+                        store,
+                        jobs,
+                        by_key,
+                        sink,
+                        client,
+                        progress,
+                        display,
+                        partial(_run_judge, settings, inputs, inventory),
+                    )
+                else:
+                    judged = await _run_judge(
+                        settings, inputs, inventory, jobs, sink, client, display
+                    )
                 for i, record in zip(indices, judged, strict=True):
                     results[i] = record
 

@@ -9,6 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from eng5_runner.engine.pricing import Pricer
+from eng5_runner.handlers.steps.batch_estimate import (
+    batch_estimate,
+    batch_line,
+    batch_warnings,
+)
 from eng5_runner.handlers.steps.cost_estimate import estimate_cost
 from eng5_runner.handlers.steps.mode_schedule import build_schedule, planned_mode
 from eng5_runner.handlers.steps.write_outputs import report_context
@@ -52,6 +57,7 @@ def plan_warnings(settings: RunnerSettings, inventory: RunnerInventory) -> list[
             "pairing=adaptive: the count and cost are round 0 only; later rounds depend on the "
             "answers (budget: " + (f"{budget} comparisons)" if budget else "none set)")
         )
+    warnings += batch_warnings(judge, settings.cache.mode, local)
     return [*inventory.warnings, *warnings]
 
 
@@ -96,6 +102,9 @@ def build_plan(settings: RunnerSettings, inventory: RunnerInventory) -> dict[str
         "comparisons": len(schedule),
         "estimate": estimate.model_dump(),
         "warnings": plan_warnings(settings, inventory),
+        "batch": batch_estimate(settings.judge, estimate)
+        if settings.backend.kind == "local"
+        else None,
     }
 
 
@@ -200,5 +209,7 @@ def _print_plan(plan: dict[str, Any], survey: InventorySurvey) -> None:
         f"[/]   ≈ {est['prompt_tokens']:,} prompt{cache} + {est['completion_tokens']:,} answer"
         f"{reasoning} tokens   {escape(cost)}"
     )
+    if plan.get("batch"):
+        console.print(escape(batch_line(plan["batch"])))
     for warning in plan["warnings"]:
         print_warning(warning)

@@ -101,7 +101,12 @@ class SweepSummary(BaseModel):
 
     @property
     def failed(self) -> list[SweepRow]:
-        return [row for row in self.rows if row.status != "success"]
+        return [row for row in self.rows if row.status not in ("success", "batch_pending")]
+
+    @property
+    def pending(self) -> list[SweepRow]:
+        """Jobs whose provider batches are still processing (``judge.batch_wait=false``)."""
+        return [row for row in self.rows if row.status == "batch_pending"]
 
     def gate_passed(self, rule: GateRule) -> bool:
         """``any``: one variant meets every target; ``all``: every variant does."""
@@ -150,6 +155,8 @@ def read_job(job_dir: Path) -> SweepRow | None:
             new_cost_usd=summary.get("new_cost_usd"),
         )
     status = "error" if error else "incomplete"
+    if error and error.get("error_type") == "BatchPending":
+        status = "batch_pending"
     return SweepRow(
         job=job_dir.name,
         overrides=overrides,

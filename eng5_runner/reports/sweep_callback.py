@@ -44,6 +44,13 @@ class SweepSummaryCallback(Callback):
                 f"{len(summary.rows)} sweep jobs failed; see {written[0]}"
             )
             raise SystemExit(1)
+        if summary.pending:
+            err_console.print(
+                f"[bold]batches pending:[/] {len(summary.pending)} of {len(summary.rows)} sweep "
+                "jobs have provider batches still processing; run the same command again to "
+                "collect them"
+            )
+            raise SystemExit(7)
         if not summary.gate_passed(gate):  # type: ignore[arg-type]
             err_console.print(f"[bold red]error:[/] sweep gate '{gate}' not met; see {written[0]}")
             raise SystemExit(3)

@@ -149,6 +149,20 @@ class JudgeSettings(_Frozen):
     """SQLite file holding the shared buckets; null = ``ratelimits.sqlite`` beside the store."""
     rate_limit_burst_s: float = Field(10.0, gt=0)
     """How many seconds' worth of requests/tokens may go out at once."""
+    batch: bool = False
+    """Send the pending comparisons as provider batches (OpenAI Batch API, Anthropic
+    Message Batches): half price, results within the completion window."""
+    batch_fallback: Literal["none", "sync"] = "none"
+    """What to do with comparisons a batch could not judge: keep them failed, or
+    re-judge them synchronously in the same run."""
+    batch_poll_s: float = Field(30.0, gt=0)
+    """Seconds between batch status checks."""
+    batch_completion_window: str = Field("24h", pattern=r"^\d+[hd]$")
+    """OpenAI's completion window (the API takes ``24h``); Anthropic's is fixed at 24 h."""
+    batch_wait: bool = True
+    """Wait for the batches to finish; false = submit (or collect what is done) and exit 5."""
+    batch_max_requests: int | None = Field(None, ge=1)
+    """Requests per batch at most; null = the provider's limit."""
 
     @field_validator("base_url")
     @classmethod
@@ -437,6 +451,12 @@ NON_SEMANTIC_FIELDS: dict[str, set[str]] = {
         "shared_rate_limits",
         "rate_limit_path",
         "rate_limit_burst_s",
+        "batch",
+        "batch_fallback",
+        "batch_poll_s",
+        "batch_completion_window",
+        "batch_wait",
+        "batch_max_requests",
     },
     "backend": {
         "http_timeout_s",

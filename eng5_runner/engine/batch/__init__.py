@@ -1,0 +1,1 @@
+"""Provider batch APIs (OpenAI Batch, Anthropic Message Batches): half price, resumable."""
