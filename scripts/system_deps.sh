@@ -3,6 +3,7 @@
 # Add a package here with a comment naming the tests that need it.
 set -euo pipefail
 PACKAGES=(
+  postgresql  # tests/engine/store_backends.py: a throwaway PostgreSQL server (initdb, pg_ctl)
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do
