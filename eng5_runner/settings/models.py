@@ -108,6 +108,12 @@ class JudgeSettings(_Frozen):
     backoff_base_s: float = Field(1.0, ge=0)
     backoff_max_s: float = Field(60.0, ge=0)
     simulated: SimulatedJudgeSettings = SimulatedJudgeSettings()
+    shared_rate_limits: bool = True
+    """Share requests/tokens per minute between the processes on this machine."""
+    rate_limit_path: Path | None = None
+    """SQLite file holding the shared buckets; null = ``ratelimits.sqlite`` beside the store."""
+    rate_limit_burst_s: float = Field(10.0, gt=0)
+    """How many seconds' worth of requests/tokens may go out at once."""
 
     @field_validator("base_url")
     @classmethod
@@ -253,6 +259,12 @@ class CacheSettings(_Frozen):
     mode: Literal["read_write", "off", "replay"] = "read_write"
     path: Path = Path("outputs/judgements.sqlite")
     """SQLite store, or a ``.jsonl`` cassette (replay mode)."""
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    """Where the store lives: the SQLite file ``path``, or a shared PostgreSQL database."""
+    url_env: str = Field("ENG5_STORE_URL", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Environment variable holding the PostgreSQL URL (never the URL itself)."""
+    retry_s: float = Field(30.0, ge=0)
+    """How long a lost PostgreSQL connection is retried before the run stops (exit 5)."""
 
 
 class ReportTargets(_Frozen):
