@@ -6,7 +6,9 @@ written anywhere and never shown (errors say ``$ENG5_STORE_URL``). The tables
 mirror the SQLite store (:mod:`eng5_runner.engine.store`); the runner creates
 and migrates them under an advisory lock, so many jobs may start at once.
 Claims and heartbeats use the *server's* clock, so nodes with skewed clocks
-agree on which claims are stale.
+agree on which claims are stale, and each claim names the server process of
+its owner's connection: when a job dies (killed, node lost) its connection
+closes and its claims are taken over at once instead of after the TTL.
 
 Every operation is its own short transaction. A lost connection is retried
 (reconnecting with backoff) for ``cache.retry_s`` seconds; after that the
@@ -58,11 +60,13 @@ _TABLES = (
         cache_key  TEXT PRIMARY KEY,
         owner      TEXT NOT NULL,
         claimed_at DOUBLE PRECISION NOT NULL,
-        heartbeat  DOUBLE PRECISION NOT NULL)""",
+        heartbeat  DOUBLE PRECISION NOT NULL,
+        backend_pid INTEGER NOT NULL DEFAULT 0)""",
 )
 MIGRATIONS: dict[int, tuple[str, ...]] = {1: _TABLES}
 """Statements that bring a store from version ``n - 1`` to ``n``."""
 NOW = "extract(epoch from clock_timestamp())"
+_ALIVE = "backend_pid IN (SELECT pid FROM pg_stat_activity)"
 
 
 def store_url(url_env: str) -> str:
@@ -112,8 +116,14 @@ class PostgresStore(JudgementStore):
         self.read_only = read_only
         self.retry_s = retry_s
         self.conn: psycopg.Connection[Any] | None = None
-        self._run(lambda conn: None)  # connect now: a bad URL fails before any judging
-        self._run(self._migrate)
+        self.owners: set[str] = set()
+        """Claim owners of this process (their claims move with a reconnect)."""
+        try:
+            self._run(lambda conn: None)  # connect now: a bad URL fails before any judging
+            self._run(self._migrate)
+        except BaseException:
+            self._drop()
+            raise
 
     @classmethod
     def from_env(
@@ -133,6 +143,11 @@ class PostgresStore(JudgementStore):
             self.conn = psycopg.connect(
                 self._url, autocommit=True, connect_timeout=10, application_name="eng5-runner"
             )
+            if self.owners and not self.read_only:  # a reconnect: our claims follow us
+                self.conn.execute(
+                    "UPDATE claims SET backend_pid = pg_backend_pid() WHERE owner = ANY(%s)",
+                    (sorted(self.owners),),
+                )
         return self.conn
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T], *, retry: bool = True) -> T:
@@ -257,12 +272,15 @@ class PostgresStore(JudgementStore):
         wanted = list(dict.fromkeys(keys))
         if self.read_only or not wanted:
             return set(wanted)
+        self.owners.add(owner)
 
         def work(conn: psycopg.Connection[Any]) -> set[str]:
-            conn.execute(f"DELETE FROM claims WHERE heartbeat < {NOW} - %s", (ttl_s,))
             conn.execute(
-                "INSERT INTO claims (cache_key, owner, claimed_at, heartbeat) "
-                f"SELECT k, %s, {NOW}, {NOW} FROM unnest(%s::text[]) AS k "
+                f"DELETE FROM claims WHERE heartbeat < {NOW} - %s OR NOT {_ALIVE}", (ttl_s,)
+            )
+            conn.execute(
+                "INSERT INTO claims (cache_key, owner, claimed_at, heartbeat, backend_pid) "
+                f"SELECT k, %s, {NOW}, {NOW}, pg_backend_pid() FROM unnest(%s::text[]) AS k "
                 "WHERE NOT EXISTS (SELECT 1 FROM judgements j WHERE j.cache_key = k) "
                 "ON CONFLICT (cache_key) DO NOTHING",
                 (owner, wanted),
@@ -283,7 +301,7 @@ class PostgresStore(JudgementStore):
         def work(conn: psycopg.Connection[Any]) -> set[str]:
             cursor = conn.execute(
                 f"SELECT cache_key FROM claims WHERE owner != %s AND heartbeat >= {NOW} - %s "
-                "AND cache_key = ANY(%s)",
+                f"AND {_ALIVE} AND cache_key = ANY(%s)",
                 (owner, ttl_s, wanted),
             )
             return {key for (key,) in cursor}
@@ -296,7 +314,9 @@ class PostgresStore(JudgementStore):
             with contextlib.suppress(OutputError):
                 self._run(
                     lambda conn: conn.execute(
-                        f"UPDATE claims SET heartbeat = {NOW} WHERE owner = %s", (owner,)
+                        f"UPDATE claims SET heartbeat = {NOW}, backend_pid = pg_backend_pid() "
+                        "WHERE owner = %s",
+                        (owner,),
                     ),
                     retry=False,
                 )
