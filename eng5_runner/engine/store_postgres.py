@@ -285,6 +285,13 @@ class PostgresStore(JudgementStore):
                 "ON CONFLICT (cache_key) DO NOTHING",
                 (owner, wanted),
             )
+            # A new statement sees answers committed while the INSERT ran (READ COMMITTED
+            # snapshots are per statement): a key stored meanwhile is not ours to judge.
+            conn.execute(
+                "DELETE FROM claims c WHERE c.owner = %s AND c.cache_key = ANY(%s) "
+                "AND EXISTS (SELECT 1 FROM judgements j WHERE j.cache_key = c.cache_key)",
+                (owner, wanted),
+            )
             cursor = conn.execute(
                 "SELECT cache_key FROM claims WHERE owner = %s AND cache_key = ANY(%s)",
                 (owner, wanted),
