@@ -75,8 +75,8 @@ def store_url(url_env: str) -> str:
     if not url:
         raise ConfigError(
             f"cache.backend=postgres needs the store's URL in the environment variable {url_env}",
-            hint=f"export {url_env}=postgresql://USER@HOST:5432/DB (password in ~/.pgpass or "
-            "PGPASSWORD), or set cache.url_env to the variable you use",
+            hint=f"export {url_env}=postgresql://HOST:5432/DB (user and password in PGUSER, "
+            "PGPASSWORD or ~/.pgpass), or set cache.url_env to the variable you use",
         )
     return url
 

@@ -196,6 +196,9 @@ def test_cli_run_on_a_lost_database_exits_5_without_traceback(pg_server, tmp_pat
     assert "$ENG5_STORE_URL" in out.stderr
     lines = (tmp_path / "run" / "comparisons.jsonl").read_text().splitlines()
     assert len(lines) == 5 and all(json.loads(line)["status"] == "succeeded" for line in lines)
+    artefact = json.loads((tmp_path / "run" / "artefact.json").read_text())
+    assert artefact["status"] == "partial"
+    assert "stopped early: OutputError" in (tmp_path / "run" / "report.md").read_text()
     for path in (tmp_path / "run").rglob("*"):
         if path.is_file():
             assert url not in path.read_text(errors="replace"), path
