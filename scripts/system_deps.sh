@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   chromium         # tests/reports/html: report.html opened in a real headless browser
   chromium-driver  # tests/reports/html: selenium drives it via /usr/bin/chromedriver
+  postgresql  # tests/store: a throwaway PostgreSQL server (initdb, pg_ctl)
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

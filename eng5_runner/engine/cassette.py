@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from eng5_runner.engine.records import JudgementRecord
-from eng5_runner.engine.store import KeyInputs, MemoryStore, SqliteStore, cache_key
+from eng5_runner.engine.store import KeyInputs, MemoryStore, cache_key
 from eng5_runner.errors import InputError, RunnerError
 from eng5_runner.output.atomic import write_text_atomic
 
@@ -30,9 +30,16 @@ def cassette_line(record: JudgementRecord, inputs: KeyInputs) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def export_cassette(store_path: Path, out_path: Path, keys: Iterable[str] | None = None) -> int:
-    """Write all stored successes (or those with ``keys``) to ``out_path``; return the count."""
-    store = SqliteStore(store_path, read_only=True)
+def export_cassette(
+    store_path: Path | str, out_path: Path, keys: Iterable[str] | None = None
+) -> int:
+    """Write all stored successes (or those with ``keys``) to ``out_path``; return the count.
+
+    ``store_path`` is a SQLite file or ``pg:[VAR]`` (see :mod:`.store_cli`).
+    """
+    from eng5_runner.engine.store_cli import open_location
+
+    store = open_location(store_path, read_only=True)
     try:
         lines = [cassette_line(record, inputs) for record, inputs in store.rows(keys)]
     finally:
@@ -76,23 +83,17 @@ def load_cassette(path: Path) -> MemoryStore:
     return MemoryStore(path, read_cassette(path))
 
 
-def import_cassette(path: Path, store_path: Path) -> int:
+def import_cassette(path: Path, store_path: Path | str) -> int:
     """Add a cassette's judgements to a store (existing keys are kept); return lines read."""
-    store = SqliteStore(store_path)
-    count = 0
+    from eng5_runner.engine.store_cli import open_location
+
+    rows = list(read_cassette(path))  # a bad line stops the import before anything is written
+    store = open_location(store_path)
     try:
-        store.db.execute("BEGIN IMMEDIATE")
-        for record, inputs in read_cassette(path):
-            store.put(record, inputs)
-            count += 1
-        store.db.execute("COMMIT")
-    except BaseException:
-        if store.db.in_transaction:
-            store.db.execute("ROLLBACK")
-        raise
+        store.import_rows(rows)
     finally:
         store.close()
-    return count
+    return len(rows)
 
 
 def keys_from_comparisons(path: Path) -> list[str]:
@@ -112,12 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="eng5-runner-cassette", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("export", help="store → JSONL cassette")
-    export.add_argument("store", type=Path)
+    export.add_argument("store", help="SQLite file, or pg: / pg:VAR (URL in that env var)")
     export.add_argument("out", type=Path)
     export.add_argument("--run", type=Path, help="only the judgements of this comparisons.jsonl")
     load = sub.add_parser("import", help="JSONL cassette → store")
     load.add_argument("cassette", type=Path)
-    load.add_argument("store", type=Path)
+    load.add_argument("store", help="SQLite file, or pg: / pg:VAR (URL in that env var)")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":

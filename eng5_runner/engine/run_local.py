@@ -40,7 +40,7 @@ from eng5_runner.engine.store import (
     open_store,
     text_sha256,
 )
-from eng5_runner.errors import CacheMissError, ConfigError
+from eng5_runner.errors import CacheMissError, ConfigError, OutputError
 from eng5_runner.inputs.grade_scales import GRADE_SCALES, grade_rank
 from eng5_runner.inputs.inventory import Essay, RunnerInventory
 from eng5_runner.settings.compose import prompt_text
@@ -196,7 +196,12 @@ async def judge_pairs(
             by_key = {keys[i]: key_data[i] for i in todo}
 
             def sink(record: JudgementRecord) -> JudgementRecord | None:
-                earlier = store.put(record, by_key[record.cache_key]) if store else None
+                try:
+                    earlier = store.put(record, by_key[record.cache_key]) if store else None
+                except OutputError:
+                    if on_record is not None:
+                        on_record(record)  # paid for: comparisons.jsonl keeps it
+                    raise
                 shown = record if earlier is None else _as_served(earlier, _request(record))
                 if on_record is not None:
                     on_record(shown)

@@ -13,6 +13,12 @@ alive by a heartbeat). A key claimed by a live process is waited for and then
 served from the store; a claim whose heartbeat is older than its TTL (its
 process died) is taken over. ``put`` returns what the store holds, so a run's
 records always equal the store even if two answers raced.
+
+:class:`JudgementStore` is the contract; :class:`SqliteStore` (the embedded
+default) and :class:`~eng5_runner.engine.store_postgres.PostgresStore`
+(``cache.backend=postgres``, shared by the nodes of a cluster) implement it.
+Both record :data:`SCHEMA_VERSION` in a ``schema_version`` table and refuse a
+store written by a newer runner.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from eng5_runner.engine.records import JudgementRecord
-from eng5_runner.errors import ConfigError, InputError
+from eng5_runner.errors import ConfigError, InputError, OutputError
 from eng5_runner.settings.models import CacheSettings
 
 KeyInputs = dict[str, Any]
@@ -55,8 +61,11 @@ CREATE TABLE IF NOT EXISTS claims (
     claimed_at REAL NOT NULL,
     heartbeat  REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 """
 _CHUNK = 500
+SCHEMA_VERSION = 1
+"""Layout of the store's tables; a store with a higher number is refused (exit 5)."""
 
 
 def text_sha256(text: str | None) -> str | None:
@@ -144,8 +153,40 @@ class JudgementStore:
     def release(self, owner: str) -> None:
         """Drop every claim ``owner`` still holds."""
 
+    def failures(self, key: str | None = None) -> list[JudgementRecord]:
+        """Recorded failures (all, or those of one cache key), oldest first."""
+        return []
+
+    def count(self) -> int:
+        """Number of stored successes."""
+        return sum(1 for _ in self.rows())
+
+    def import_rows(
+        self,
+        rows: Iterable[tuple[JudgementRecord, KeyInputs]],
+        failures: Iterable[JudgementRecord] = (),
+    ) -> tuple[int, int]:
+        """Add successes (existing keys kept) and failures (identical ones skipped).
+
+        One transaction where the backend allows; returns (successes, failures) added.
+        """
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the store."""
+
+
+def schema_mismatch(where: str, found: int) -> OutputError:
+    """The one line for a store written by another runner version."""
+    if found > SCHEMA_VERSION:
+        return OutputError(
+            f"{where}: store schema version {found} is newer than this runner's ({SCHEMA_VERSION})",
+            hint="upgrade eng5-runner on this machine, or point the run at another store",
+        )
+    return OutputError(
+        f"{where}: store schema version {found} is unknown to this runner ({SCHEMA_VERSION})",
+        hint="open it once with read-write access so the runner migrates it, or use another store",
+    )
 
 
 _COLUMNS = {
@@ -208,6 +249,24 @@ class SqliteStore(JudgementStore):
             self._init_schema()
         self.db.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
         self._check_schema()
+        self._check_version()
+
+    def _check_version(self) -> None:
+        """Stamp a new (or pre-version) store with SCHEMA_VERSION; refuse another number."""
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
+        found = None
+        if "schema_version" in tables:
+            row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            found = row[0] if row else None
+        if found is None and not self.read_only:
+            self.db.execute("BEGIN IMMEDIATE")
+            if self.db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+                stamp = (SCHEMA_VERSION,)
+                self.db.execute("INSERT INTO schema_version (version) VALUES (?)", stamp)
+            self.db.execute("COMMIT")
+        elif found is not None and int(found) != SCHEMA_VERSION:
+            self.db.close()
+            raise schema_mismatch(f"cache.path={self.path}", int(found))
 
     def _check_schema(self) -> None:
         """Refuse a SQLite file whose tables are not this runner's."""
@@ -219,8 +278,6 @@ class SqliteStore(JudgementStore):
             if not found and not tables:
                 continue  # an empty SQLite file: the schema is created next
             if not wanted <= found:
-                from eng5_runner.errors import OutputError
-
                 self.db.close()
                 raise OutputError(
                     f"cache.path={self.path}: a SQLite file of another program or schema "
@@ -436,6 +493,42 @@ class SqliteStore(JudgementStore):
         self.flush()
         return int(self.db.execute("SELECT COUNT(*) FROM judgements").fetchone()[0])
 
+    def import_rows(
+        self,
+        rows: Iterable[tuple[JudgementRecord, KeyInputs]],
+        failures: Iterable[JudgementRecord] = (),
+    ) -> tuple[int, int]:
+        if self.read_only:
+            raise ConfigError(f"cache.path={self.path} is open read-only (replay)")
+        self.flush()
+        added = [0, 0]
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                before = self.count()
+                for record, inputs in rows:
+                    self._put(record, inputs)
+                added[0] = self.count() - before
+                for failure in failures:
+                    stored = failure.model_copy(update={"cached": False}).model_dump_json()
+                    seen = self.db.execute(
+                        "SELECT 1 FROM failures WHERE cache_key = ? AND record = ?",
+                        (failure.cache_key, stored),
+                    ).fetchone()
+                    if seen is None:
+                        self._put(failure, {})
+                        added[1] += 1
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            from eng5_runner.output.failures import sqlite_error
+
+            raise sqlite_error(exc, self.path) from None
+        return added[0], added[1]
+
     def close(self) -> None:
         try:
             self.flush()
@@ -475,10 +568,19 @@ def _writable(path: Path) -> bool:
 
 
 def open_store(cache: CacheSettings) -> JudgementStore | None:
-    """The store ``cache`` asks for: None when off, read-only in replay mode."""
+    """The store ``cache`` asks for: None when off, read-only in replay mode.
+
+    A ``.jsonl`` ``cache.path`` in replay mode is a cassette whatever the backend.
+    """
     if cache.mode == "off":
         return None
     is_cassette = cache.path.suffix.lower() == ".jsonl"
+    if cache.backend == "postgres" and not (is_cassette and cache.mode == "replay"):
+        from eng5_runner.engine.store_postgres import PostgresStore
+
+        return PostgresStore.from_env(
+            cache.url_env, read_only=cache.mode == "replay", retry_s=cache.retry_s
+        )
     if cache.mode == "replay":
         if is_cassette:
             from eng5_runner.engine.cassette import load_cassette

@@ -160,7 +160,7 @@ class JudgeSettings(_Frozen):
     batch_completion_window: str = Field("24h", pattern=r"^\d+[hd]$")
     """OpenAI's completion window (the API takes ``24h``); Anthropic's is fixed at 24 h."""
     batch_wait: bool = True
-    """Wait for the batches to finish; false = submit (or collect what is done) and exit 5."""
+    """Wait for the batches to finish; false = submit (or collect what is done) and exit 7."""
     batch_max_requests: int | None = Field(None, ge=1)
     """Requests per batch at most; null = the provider's limit."""
 
@@ -344,6 +344,12 @@ class CacheSettings(_Frozen):
     mode: Literal["read_write", "off", "replay"] = "read_write"
     path: Path = Path("outputs/judgements.sqlite")
     """SQLite store, or a ``.jsonl`` cassette (replay mode)."""
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    """Where the store lives: the SQLite file ``path``, or a shared PostgreSQL database."""
+    url_env: str = Field("ENG5_STORE_URL", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Environment variable holding the PostgreSQL URL (never the URL itself)."""
+    retry_s: float = Field(30.0, ge=0)
+    """How long a lost PostgreSQL connection is retried before the run stops (exit 5)."""
 
 
 class ReportTargets(_Frozen):
