@@ -265,7 +265,7 @@ async def test_spend_cap_holds_the_batch_before_it_is_sent(batch_server, make_se
     settings = batch_settings(make_settings, batch_server, "openai", max_cost_usd=0.000001)
     with pytest.raises(SpendCapReached) as stop:
         await judge_pairs(settings, inventory, _schedule(inventory), progress=False)
-    assert stop.value.exit_code == 4
+    assert stop.value.exit_code == 6
     assert batch_server.creates == 0 and batch_server.uploads == 0
 
 

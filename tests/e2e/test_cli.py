@@ -58,8 +58,8 @@ def test_unknown_option_is_one_line_listing_the_options(tmp_path: Path) -> None:
     out = run_cli("judge=nonexistent", f"hydra.run.dir={tmp_path}/r", cwd=tmp_path)
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
-        "error: judge=nonexistent: no such option — options: anthropic, openai, "
-        "openai_compatible, simulated"
+        "error: judge=nonexistent: no such option — options: anthropic, anthropic_batch, "
+        "openai, openai_batch, openai_compatible, simulated"
     ]
 
 
