@@ -9,7 +9,11 @@ anchors each), round robin (435 comparisons), and the runner's own statistics:
 2. Power: noise 0.3 (A) against noise 2.0 (B) over 20 seeds, both runs of a seed with
    that seed (as a sweep ``seed=s judge.simulated.noise=0.3,2.0`` makes them) → share of
    ``worse`` verdicts for B (and ``better`` for A against B) (target ≥ 95 %).  With
-   independent seeds for the two runs too, for comparison.
+   independent seeds for the two runs too, for comparison.  Also: the mean and SD of
+   Δτ-b over 200 seeds (no bootstrap) and the power an exact-width honest 95 % interval
+   would have; the paired bootstrap's SD and bias (median − Δ), and how often the
+   runner's (median-centred) and the plain percentile Δ interval cover the mean Δ; the
+   same with ``pairing.repeats=2``; and the null's true SD against its bootstrap SD.
 3. Coverage of the τ-b interval: the mean τ-b over 150 re-runs (fresh judge seeds, same
    design) is the estimand; share of 40 runs whose interval contains it, and the share of
    fresh re-runs that fall inside a run's interval.  Median-centred (the runner's) and plain
