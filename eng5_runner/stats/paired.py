@@ -10,7 +10,11 @@ arrays is the same matched comparison.  :func:`compare_paired` gives
 - ``delta_tau_b`` = τ-b(B) − τ-b(A) on the matched comparisons, with a 95% *paired*
   bootstrap interval: anchor pairs are resampled and each carries both runs' outcomes,
   so the judge's per-pair difficulty cancels out of the difference; the percentile
-  interval is re-centred on the observed Δ (see ``stats.bootstrap`` for why);
+  interval is re-centred on the observed Δ (see ``stats.bootstrap``).  The resampling
+  bias cancels in Δ only when both runs are equally noisy: for noise 0.3 against 2.0 the
+  median of the resampled Δ sits 0.035 below Δ (about the size of Δ itself), so the plain
+  percentile interval would exaggerate the difference (docs/metrics.md,
+  bench/bench_compare.py);
 - ``verdict``: ``better`` when the interval lies above 0, ``worse`` when below, else
   ``indistinguishable``; fewer than :data:`MIN_MATCHED` matched comparisons (or no two
   grades to order) → ``not comparable`` with the reason.
