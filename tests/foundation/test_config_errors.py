@@ -59,7 +59,9 @@ def test_key_typos_suggest_the_key(override: str, line: str) -> None:
 
 
 def test_unknown_key_without_close_match_lists_the_keys() -> None:
-    assert _check("cache.zzz=1").startswith("cache.zzz: unknown key — keys of cache: mode, path")
+    assert _check("cache.zzz=1").startswith(
+        "cache.zzz: unknown key — keys of cache: backend, mode, path, retry_s, url_env"
+    )
 
 
 def test_valid_overrides_pass_and_modes_are_case_insensitive() -> None:
@@ -109,7 +111,7 @@ def test_other_syntax_errors_are_one_line() -> None:
         (
             "judge=opnai",
             "judge=opnai: no such option — did you mean judge=openai? (options: "
-            "anthropic, openai, openai_compatible, simulated)",
+            "anthropic, anthropic_batch, openai, openai_batch, openai_compatible, simulated)",
         ),
         (
             "mode=anchor-align",
