@@ -172,6 +172,9 @@ class JudgementStore:
         """
         raise NotImplementedError
 
+    def flush(self) -> None:
+        """Commit writes a backend queues (a no-op where every write is its own commit)."""
+
     def close(self) -> None:
         """Release the store."""
 

@@ -178,7 +178,7 @@ class JudgeSettings(_Frozen):
             "reasoning_effort": self.reasoning_effort,
             "output_verbosity": self.output_verbosity,
             "structured_output": self.structured_output,
-            "simulated": self.simulated.model_dump(exclude={"latency_ms"})
+            "simulated": self.simulated.model_dump(mode="json", exclude={"latency_ms"})
             if self.provider == "simulated"
             else None,
         } | self._new_generation_params()

@@ -167,8 +167,10 @@ async def test_rerun_makes_no_new_calls(adaptive_settings) -> None:
 
 
 async def test_resume_after_a_kill_mid_round_makes_no_duplicate_calls(
-    adaptive_settings, tmp_path
+    adaptive_settings, tmp_path, monkeypatch
 ) -> None:
+    # commit every row at once (the store batches commits), so the kill lands mid-round
+    monkeypatch.setattr("eng5_runner.engine.store.FLUSH_AFTER_S", 0.0)
     inventory = make_inventory(8, 8)
     ids = [e.essay_id for e in inventory.anchors + inventory.students]
     ring = initial_round(ids, adaptive_settings.pairing)

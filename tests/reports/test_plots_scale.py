@@ -18,9 +18,9 @@ from eng5_runner.reports import plots
 REPO = Path(__file__).resolve().parents[2]
 
 #: Builds a synthetic 2,000-anchor result (no judging, no fit), draws both plots and
-#: prints the PNG sizes and this process's peak RSS (KiB).
+#: prints the PNG sizes and this process's peak RSS (KiB, VmHWM).
 _DRAW = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 import numpy as np
 from eng5_runner.reports.alignment import build_alignment
@@ -43,8 +43,10 @@ for i in range(n):
 pairs = tuple(sorted({(i, (i + d) % n, 1) for i in range(n) for d in (1, 7, 31, 101, 503)}))
 result = small.model_copy(update=dict(anchors=tuple(rows), n_anchors=n, pair_wins=pairs))
 written = write_alignment_plots(result, Path(sys.argv[1]))
-print(json.dumps({"files": [p.name for p in written],
-                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child forked from a big
+# pytest process would report its parent's peak
+hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"files": [p.name for p in written], "peak_kib": int(hwm.split()[1])}))
 """
 
 

@@ -62,7 +62,8 @@ def test_claims_are_exclusive_until_stale(backend):
         assert a.claim(["k1", "k2"], "A", ttl_s=60) == {"k1", "k2"}
         assert b.claim(["k1", "k2", "k3"], "B", ttl_s=60) == {"k3"}
         assert b.claimed_elsewhere(["k1", "k2", "k3"], "B", ttl_s=60) == {"k1", "k2"}
-        a.put(_record("k1"), {})  # storing an answer drops its claim
+        a.put(_record("k1"), {})  # storing an answer drops its claim,
+        a.flush()  # once committed (SQLite queues rows; heartbeats and reads flush too)
         assert b.claimed_elsewhere(["k1", "k2"], "B", ttl_s=60) == {"k2"}
         assert b.claim(["k1"], "B", ttl_s=60) == set()  # stored: nothing to claim
         assert b.claim(["k2"], "B", ttl_s=-1) == {"k2"}  # A's heartbeat is too old
