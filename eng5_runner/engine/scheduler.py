@@ -49,6 +49,7 @@ from eng5_runner.errors import (
     ProviderResponseError,
     ProviderTimeout,
     ProviderUnreachable,
+    RunnerError,
     unwrap_group,
 )
 from eng5_runner.output.console import err_console
@@ -211,7 +212,7 @@ class Scheduler:
         self.rpm = TokenBucket(rpm) if rpm else None
         self.tpm = TokenBucket(tpm) if tpm else None
         self.cooldown_until = 0.0
-        self.fatal: ProviderError | None = None
+        self.fatal: RunnerError | None = None
         self.contacted = False
         """True once the host answered anything (a success or an HTTP status)."""
         self.rng = random.Random()
@@ -273,6 +274,15 @@ class Scheduler:
                 await self.spend_settled.wait()
         return amount
 
+    def _refund(self, tokens: int) -> None:
+        """Return unused tokens to the shared limiter; if its store is gone, keep the answer
+        (it is paid for) and stop new work: the error ends the run once it is recorded."""
+        assert self.limiter is not None
+        try:
+            self.limiter.refund(tokens)
+        except RunnerError as exc:
+            self.fatal = self.fatal or exc
+
     def backoff(self, retry: int, retry_after: float | None) -> float:
         """Seconds before retry number ``retry`` (1-based)."""
         cap = self.settings.backoff_max_s
@@ -319,7 +329,7 @@ class Scheduler:
                 billed = isinstance(exc, ProviderResponseError) and exc.malformed
                 if not billed:  # an error answer bills no tokens
                     if self.limiter is not None:
-                        self.limiter.refund(estimate)
+                        self._refund(estimate)
                     elif self.tpm is not None:
                         self.tpm.refund(estimate)
                 retry_after = exc.retry_after if isinstance(exc, ProviderRateLimited) else None
@@ -346,7 +356,7 @@ class Scheduler:
             latency = (time.perf_counter() - t0) * 1000
             self.contacted = True
             if self.limiter is not None:
-                self.limiter.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
+                self._refund(estimate - answer.prompt_tokens - answer.completion_tokens)
             elif self.tpm is not None:
                 self.tpm.refund(estimate - answer.prompt_tokens - answer.completion_tokens)
             record = self._succeeded(job, prompt, answer, attempts, latency, started)
