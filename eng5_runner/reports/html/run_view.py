@@ -97,6 +97,8 @@ class RunView:
     placement: PlacementView | None = None
     baseline: BaselineView | None = None
     legend: list[tuple[str, str]] = field(default_factory=list)
+    psychometrics: Mapping[str, Any] | None = None
+    """The artefact's ``psychometrics`` object (misfit, split-half, bias audits)."""
 
 
 def _status(summary: Mapping[str, Any], artefact: Mapping[str, Any]) -> str:
@@ -364,4 +366,5 @@ def build_run_view(
         placement=view_placement,
         baseline=_baseline(artefact, summary),
         legend=legend,
+        psychometrics=psy if isinstance(psy := artefact.get("psychometrics"), Mapping) else None,
     )

@@ -30,6 +30,10 @@ def test_anchor_align_writes_report_html_and_prints_its_path(
     # the essays' own texts are in the page for the drill-down
     anchor = sample_inventory.anchors[0]
     assert json.dumps(anchor.text[:30])[1:-1] in html
+    # the psychometrics section shows the artefact's split-half reliability
+    artefact = json.loads(run_paths.artefact.read_text())
+    split_half = artefact["psychometrics"]["split_half_reliability"]
+    assert 'id="psychometrics"' in html and f"Split-half reliability {split_half:.2f}" in html
 
 
 def test_boundary_and_execute_write_report_html(
