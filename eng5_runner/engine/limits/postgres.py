@@ -12,13 +12,13 @@ persists the call fails with one OutputError line (exit 5).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from typing import Any
 
 import psycopg
 
+from eng5_runner.engine.limits.buckets import TokenBuckets
 from eng5_runner.engine.store_postgres import reason
 from eng5_runner.errors import OutputError
 
@@ -30,7 +30,7 @@ _LOCK = 0x656E6736  # serialises the one-time CREATE TABLE across processes
 _NOW = "extract(epoch from clock_timestamp())"
 
 
-class PostgresRateLimiter:
+class PostgresRateLimiter(TokenBuckets):
     """Requests- and tokens-per-minute for one key, shared through a PostgreSQL table."""
 
     def __init__(
@@ -46,18 +46,15 @@ class PostgresRateLimiter:
     ) -> None:
         self._url = url
         self.url_env = url_env
-        self.key = key
-        self.rpm = requests_per_minute
-        self.tpm = tokens_per_minute
-        self.burst_s = burst_s
+        super().__init__(
+            key,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            burst_s=burst_s,
+        )
         self.retry_s = retry_s
         self.conn: psycopg.Connection[Any] | None = None
-        self.lock = asyncio.Lock()
         self._transaction(self._create)
-
-    def capacity(self, per_minute: int) -> float:
-        """Units a full bucket holds: ``burst_s`` seconds' worth, at least one request."""
-        return max(1.0, per_minute * self.burst_s / 60.0)
 
     def _create(self, conn: psycopg.Connection[Any]) -> float:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
@@ -119,22 +116,6 @@ class PostgresRateLimiter:
             return wait
 
         return self._transaction(work)
-
-    async def _take(self, name: str, per_minute: int, amount: float) -> None:
-        need = min(amount, self.capacity(per_minute))
-        while (wait := self._change(name, per_minute, amount, need=need)) > 0:
-            await asyncio.sleep(wait)
-
-    async def acquire(self, tokens: int) -> None:
-        async with self.lock:
-            if self.rpm:
-                await self._take(f"{self.key}|rpm", self.rpm, 1)
-            if self.tpm:
-                await self._take(f"{self.key}|tpm", self.tpm, tokens)
-
-    def refund(self, tokens: int) -> None:
-        if self.tpm and tokens:
-            self._change(f"{self.key}|tpm", self.tpm, -tokens, need=float("-inf"))
 
     def close(self) -> None:
         if self.conn is not None:

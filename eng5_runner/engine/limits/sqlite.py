@@ -12,11 +12,11 @@ own file, so each node sends up to the full limit (see docs/configuration.md).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from pathlib import Path
 
+from eng5_runner.engine.limits.buckets import TokenBuckets
 from eng5_runner.errors import ConfigError
 
 _SCHEMA = """
@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS rate_buckets (
 """
 
 
-class SqliteRateLimiter:
+class SqliteRateLimiter(TokenBuckets):
     """Requests- and tokens-per-minute for one key, shared through ``path``."""
 
     def __init__(
@@ -42,10 +42,12 @@ class SqliteRateLimiter:
         timeout_s: float = 30.0,
     ) -> None:
         self.path = Path(path)
-        self.key = key
-        self.rpm = requests_per_minute
-        self.tpm = tokens_per_minute
-        self.burst_s = burst_s
+        super().__init__(
+            key,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            burst_s=burst_s,
+        )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
@@ -57,11 +59,6 @@ class SqliteRateLimiter:
                 hint="point judge.rate_limit_path at a writable local file, or set "
                 "judge.shared_rate_limits=false",
             ) from None
-        self.lock = asyncio.Lock()
-
-    def capacity(self, per_minute: int) -> float:
-        """Units a full bucket holds: ``burst_s`` seconds' worth, at least one request."""
-        return max(1.0, per_minute * self.burst_s / 60.0)
 
     def _change(self, name: str, per_minute: int, amount: float, *, need: float) -> float:
         """Take ``amount`` if ``need`` units are there; else the seconds to wait (0 = taken)."""
@@ -90,22 +87,6 @@ class SqliteRateLimiter:
             self.db.execute("ROLLBACK")
             raise
         return wait
-
-    async def _take(self, name: str, per_minute: int, amount: float) -> None:
-        need = min(amount, self.capacity(per_minute))
-        while (wait := self._change(name, per_minute, amount, need=need)) > 0:
-            await asyncio.sleep(wait)
-
-    async def acquire(self, tokens: int) -> None:
-        async with self.lock:
-            if self.rpm:
-                await self._take(f"{self.key}|rpm", self.rpm, 1)
-            if self.tpm:
-                await self._take(f"{self.key}|tpm", self.tpm, tokens)
-
-    def refund(self, tokens: int) -> None:
-        if self.tpm and tokens:
-            self._change(f"{self.key}|tpm", self.tpm, -tokens, need=float("-inf"))
 
     def close(self) -> None:
         self.db.close()
