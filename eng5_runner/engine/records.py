@@ -122,3 +122,86 @@ class JudgementRecord(_Frozen):
     @property
     def succeeded(self) -> bool:
         return self.status == "succeeded"
+
+
+def answered_record(
+    request: PairRequest,
+    key: str,
+    answer: JudgeAnswer,
+    *,
+    started: str,
+    completed: str,
+    prompt_sha256: str | None,
+    latency_ms: float = 0.0,
+    attempts: int = 1,
+    batch_id: str | None = None,
+) -> JudgementRecord:
+    """The record of a judged comparison, synchronous or from a provider batch."""
+    winner_id, loser_id = (
+        (request.a_id, request.b_id) if answer.winner == "A" else (request.b_id, request.a_id)
+    )
+    return JudgementRecord(
+        comparison_id=request.comparison_id,
+        essay_a_id=request.a_id,
+        essay_b_id=request.b_id,
+        iteration=request.iteration,
+        status="succeeded",
+        winner=answer.winner,
+        winner_id=winner_id,
+        loser_id=loser_id,
+        confidence=answer.confidence,
+        justification=answer.justification,
+        provider=answer.provider,
+        model=answer.model,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+        cost_usd=answer.cost_usd,
+        latency_ms=latency_ms,
+        attempts=attempts,
+        started_at=started,
+        completed_at=completed,
+        cache_key=key,
+        response_sha256=answer.response_sha256,
+        prompt_sha256=prompt_sha256,
+        request_id=answer.request_id,
+        cached_input_tokens=answer.cached_input_tokens,
+        cache_write_tokens=answer.cache_write_tokens,
+        reasoning_tokens=answer.reasoning_tokens,
+        cost_known=answer.cost_known,
+        cache_saved_usd=answer.cache_saved_usd,
+        batch_id=batch_id,
+    )
+
+
+def failed_record(
+    request: PairRequest,
+    key: str,
+    reason: str,
+    *,
+    provider: str,
+    model: str,
+    started: str,
+    completed: str,
+    prompt_sha256: str | None = None,
+    latency_ms: float = 0.0,
+    attempts: int = 1,
+    batch_id: str | None = None,
+) -> JudgementRecord:
+    """The record of a comparison that could not be judged, with the reason."""
+    return JudgementRecord(
+        comparison_id=request.comparison_id,
+        essay_a_id=request.a_id,
+        essay_b_id=request.b_id,
+        iteration=request.iteration,
+        status="failed",
+        failure_reason=reason,
+        provider=provider,
+        model=model,
+        latency_ms=latency_ms,
+        attempts=attempts,
+        started_at=started,
+        completed_at=completed,
+        cache_key=key,
+        prompt_sha256=prompt_sha256,
+        batch_id=batch_id,
+    )

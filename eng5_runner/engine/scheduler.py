@@ -39,7 +39,13 @@ from eng5_runner.engine.faults import classify
 from eng5_runner.engine.judges.base import Judge
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
 from eng5_runner.engine.limits.base import RateLimiter
-from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
+from eng5_runner.engine.records import (
+    JudgeAnswer,
+    JudgementRecord,
+    PairRequest,
+    answered_record,
+    failed_record,
+)
 from eng5_runner.engine.spend import SpendGuard
 from eng5_runner.errors import (
     ProviderAuthError,
@@ -379,37 +385,15 @@ class Scheduler:
         latency: float,
         started: str,
     ) -> JudgementRecord:
-        req = job.request
-        winner_id, loser_id = (req.a_id, req.b_id) if answer.winner == "A" else (req.b_id, req.a_id)
-        return JudgementRecord(
-            comparison_id=req.comparison_id,
-            essay_a_id=req.a_id,
-            essay_b_id=req.b_id,
-            iteration=req.iteration,
-            status="succeeded",
-            winner=answer.winner,
-            winner_id=winner_id,
-            loser_id=loser_id,
-            confidence=answer.confidence,
-            justification=answer.justification,
-            provider=answer.provider,
-            model=answer.model,
-            prompt_tokens=answer.prompt_tokens,
-            completion_tokens=answer.completion_tokens,
-            cost_usd=answer.cost_usd,
+        return answered_record(
+            job.request,
+            job.cache_key,
+            answer,
+            started=started,
+            completed=utc_now(),
+            prompt_sha256=prompt_sha256(prompt),
             latency_ms=round(latency, 3),
             attempts=attempts,
-            started_at=started,
-            completed_at=utc_now(),
-            cache_key=job.cache_key,
-            response_sha256=answer.response_sha256,
-            prompt_sha256=prompt_sha256(prompt),
-            request_id=answer.request_id,
-            cached_input_tokens=answer.cached_input_tokens,
-            cache_write_tokens=answer.cache_write_tokens,
-            reasoning_tokens=answer.reasoning_tokens,
-            cost_known=answer.cost_known,
-            cache_saved_usd=answer.cache_saved_usd,
         )
 
     def _failed(
@@ -421,22 +405,17 @@ class Scheduler:
         latency: float,
         started: str,
     ) -> JudgementRecord:
-        req = job.request
-        return JudgementRecord(
-            comparison_id=req.comparison_id,
-            essay_a_id=req.a_id,
-            essay_b_id=req.b_id,
-            iteration=req.iteration,
-            status="failed",
-            failure_reason=f"{type(exc).__name__}: {exc.one_line()} [attempts: {attempts}]",
+        return failed_record(
+            job.request,
+            job.cache_key,
+            f"{type(exc).__name__}: {exc.one_line()} [attempts: {attempts}]",
             provider=self.judge.provider,
             model=self.judge.model,
+            started=started,
+            completed=utc_now(),
+            prompt_sha256=prompt_sha256(prompt),
             latency_ms=round(latency, 3),
             attempts=attempts,
-            started_at=started,
-            completed_at=utc_now(),
-            cache_key=job.cache_key,
-            prompt_sha256=prompt_sha256(prompt),
         )
 
 

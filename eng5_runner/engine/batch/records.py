@@ -1,9 +1,15 @@
-"""Batch results as :class:`JudgementRecord` objects, like the scheduler's."""
+"""Batch results as :class:`JudgementRecord` objects, built as the scheduler builds them."""
 
 from __future__ import annotations
 
 from eng5_runner.engine.judges.prompt import JudgePrompt, prompt_sha256
-from eng5_runner.engine.records import JudgeAnswer, JudgementRecord, PairRequest
+from eng5_runner.engine.records import (
+    JudgeAnswer,
+    JudgementRecord,
+    PairRequest,
+    answered_record,
+    failed_record,
+)
 
 
 def succeeded(
@@ -20,36 +26,13 @@ def succeeded(
 
     ``prompt`` is None for a comparison of another run that shared the batch.
     """
-    winner_id, loser_id = (
-        (request.a_id, request.b_id) if answer.winner == "A" else (request.b_id, request.a_id)
-    )
-    return JudgementRecord(
-        comparison_id=request.comparison_id,
-        essay_a_id=request.a_id,
-        essay_b_id=request.b_id,
-        iteration=request.iteration,
-        status="succeeded",
-        winner=answer.winner,
-        winner_id=winner_id,
-        loser_id=loser_id,
-        confidence=answer.confidence,
-        justification=answer.justification,
-        provider=answer.provider,
-        model=answer.model,
-        prompt_tokens=answer.prompt_tokens,
-        completion_tokens=answer.completion_tokens,
-        cost_usd=answer.cost_usd,
-        started_at=started,
-        completed_at=completed,
-        cache_key=key,
-        response_sha256=answer.response_sha256,
+    return answered_record(
+        request,
+        key,
+        answer,
+        started=started,
+        completed=completed,
         prompt_sha256=prompt_sha256(prompt) if prompt is not None else None,
-        request_id=answer.request_id,
-        cached_input_tokens=answer.cached_input_tokens,
-        cache_write_tokens=answer.cache_write_tokens,
-        reasoning_tokens=answer.reasoning_tokens,
-        cost_known=answer.cost_known,
-        cache_saved_usd=answer.cache_saved_usd,
         batch_id=batch_id,
     )
 
@@ -66,17 +49,13 @@ def failed(
     completed: str,
 ) -> JudgementRecord:
     """A comparison the batch could not judge, with the reason."""
-    return JudgementRecord(
-        comparison_id=request.comparison_id,
-        essay_a_id=request.a_id,
-        essay_b_id=request.b_id,
-        iteration=request.iteration,
-        status="failed",
-        failure_reason=reason,
+    return failed_record(
+        request,
+        key,
+        reason,
         provider=provider,
         model=model,
-        started_at=started,
-        completed_at=completed,
-        cache_key=key,
+        started=started,
+        completed=completed,
         batch_id=batch_id,
     )
