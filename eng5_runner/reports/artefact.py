@@ -32,9 +32,9 @@ from eng5_runner.engine.records import JudgementRecord, PairRequest
 from eng5_runner.errors import ArtefactError
 from eng5_runner.inputs.inventory import Essay
 from eng5_runner.output.atomic import write_text_atomic
-from eng5_runner.reports.alignment import AlignmentResult
+from eng5_runner.reports.alignment.models import AlignmentResult
 from eng5_runner.reports.artefact_check import FAST_ARRAYS, check_items
-from eng5_runner.reports.boundary import BoundaryResult
+from eng5_runner.reports.boundary.models import BoundaryResult
 from eng5_runner.reports.context import ReportContext, count_records
 from eng5_runner.reports.summary import summary_from_alignment, summary_from_boundary
 

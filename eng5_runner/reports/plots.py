@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from eng5_runner.reports.alignment import AlignmentResult
-    from eng5_runner.reports.boundary import BoundaryResult
+    from eng5_runner.reports.alignment.models import AlignmentResult
+    from eng5_runner.reports.boundary.models import BoundaryResult
     from eng5_runner.reports.context import Proportion
 
 DPI = 120

@@ -34,8 +34,8 @@ from eng5_runner.reports.psychometrics import psychometrics_metrics
 from eng5_runner.reports.uncertainty_metrics import boundary_intervals, uncertainty_metrics
 
 if TYPE_CHECKING:
-    from eng5_runner.reports.alignment import AlignmentResult
-    from eng5_runner.reports.boundary import BoundaryResult
+    from eng5_runner.reports.alignment.models import AlignmentResult
+    from eng5_runner.reports.boundary.models import BoundaryResult
 
 SUMMARY_FILE = "summary.json"
 SummaryStatus = Literal["stub", "complete", "partial", "failed", "error"]

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from eng5_runner.reports.context import Proportion, proportion
 
 if TYPE_CHECKING:
-    from eng5_runner.reports.alignment import AlignmentResult
-    from eng5_runner.reports.boundary import BoundaryResult
+    from eng5_runner.reports.alignment.models import AlignmentResult
+    from eng5_runner.reports.boundary.models import BoundaryResult
 
 Interval = list[float] | None
 

@@ -1,7 +1,6 @@
 """anchor-align-test report rendering: the Markdown report and the terminal summary.
 
-Split from :mod:`eng5_runner.reports.alignment` (which re-exports both functions); the
-numbers come from :class:`~eng5_runner.reports.alignment.AlignmentResult` unchanged.
+The numbers come from :class:`~eng5_runner.reports.alignment.models.AlignmentResult` unchanged.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from eng5_runner.reports.psychometrics import render_psychometrics_markdown
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from eng5_runner.reports.alignment import AlignmentResult
+    from eng5_runner.reports.alignment.models import AlignmentResult
     from eng5_runner.reports.context import ReportContext
 
 __all__ = ["print_alignment_summary", "render_alignment_markdown"]
