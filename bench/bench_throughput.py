@@ -123,9 +123,9 @@ async def simulated_run(store_dir: Path, index: int) -> tuple[float, float]:
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    script = ROOT / "tests" / "fakes" / "llm_servers.py"
     process = subprocess.Popen(
-        [sys.executable, str(script), "--latency", str(LATENCY_S)],
+        [sys.executable, "-m", "tests.fakes.llm_servers", "--latency", str(LATENCY_S)],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -43,7 +43,9 @@ from openai.types.batch import Errors
 from openai.types.batch_error import BatchError
 from openai.types.batch_request_counts import BatchRequestCounts
 
-from tests.fakes.llm_servers import FakeLLMServer, _error, _text, invalid_request
+from tests.fakes.llm.request_rules import invalid_request
+from tests.fakes.llm.server import FakeLLMServer
+from tests.fakes.llm.wire import error_response, first_user_text
 
 WINDOW_S = 24 * 3600
 
@@ -105,7 +107,7 @@ class FakeBatchServer(FakeLLMServer):
         form = await request.post()
         upload = form.get("file")
         if form.get("purpose") != "batch" or upload is None or isinstance(upload, str):
-            return _error(400, "expected a file with purpose=batch")
+            return error_response(400, "expected a file with purpose=batch")
         data = upload.file.read()
         file_id = f"file-{uuid.uuid4().hex[:24]}"
         self.files[file_id] = data
@@ -124,7 +126,7 @@ class FakeBatchServer(FakeLLMServer):
     async def _file_content(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["file_id"])
         if data is None:
-            return _error(404, "no such file")
+            return error_response(404, "no such file")
         return web.Response(body=data, content_type="application/octet-stream")
 
     async def _openai_create(self, request: web.Request) -> web.Response:
@@ -134,9 +136,11 @@ class FakeBatchServer(FakeLLMServer):
         body = await request.json()
         data = self.files.get(body.get("input_file_id", ""))
         if data is None:
-            return _error(400, "input_file_id not found")
+            return error_response(400, "input_file_id not found")
         if body.get("completion_window") != "24h" or body.get("endpoint") != "/v1/chat/completions":
-            return _error(400, "completion_window must be 24h and endpoint /v1/chat/completions")
+            return error_response(
+                400, "completion_window must be 24h and endpoint /v1/chat/completions"
+            )
         lines = [json.loads(raw) for raw in data.splitlines() if raw.strip()]
         batch_id = f"batch_{uuid.uuid4().hex[:24]}"
         self.batches[batch_id] = _Batch(
@@ -157,7 +161,7 @@ class FakeBatchServer(FakeLLMServer):
     async def _openai_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
         if batch_id not in self.batches:
-            return _error(404, "no such batch")
+            return error_response(404, "no such batch")
         self._advance(batch_id)
         return self._openai_response(batch_id)
 
@@ -207,7 +211,7 @@ class FakeBatchServer(FakeLLMServer):
         for line in b.lines:
             body = line["body"]
             custom_id = line["custom_id"]
-            user = _user(body)
+            user = first_user_text(body)
             rid = f"req_{uuid.uuid4().hex[:12]}"
             entry: dict[str, Any] = {"id": f"batch_req_{rid}", "custom_id": custom_id}
             problem = invalid_request("openai", body) if self.validate_requests else None
@@ -259,7 +263,7 @@ class FakeBatchServer(FakeLLMServer):
         body = await request.json()
         requests = body.get("requests")
         if not isinstance(requests, list) or not requests:
-            return _error(400, "requests: a non-empty list is required")
+            return error_response(400, "requests: a non-empty list is required")
         batch_id = f"msgbatch_{uuid.uuid4().hex[:24]}"
         self.batches[batch_id] = _Batch("anthropic", requests, time.time())
         self.creates += 1
@@ -268,14 +272,14 @@ class FakeBatchServer(FakeLLMServer):
     async def _anthropic_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
         if batch_id not in self.batches:
-            return _error(404, "no such batch")
+            return error_response(404, "no such batch")
         self._advance(batch_id)
         return self._anthropic_response(batch_id)
 
     async def _anthropic_results(self, request: web.Request) -> web.Response:
         b = self.batches.get(request.match_info["batch_id"])
         if b is None or not b.ended:
-            return _error(404, "results are not available yet")
+            return error_response(404, "results are not available yet")
         return web.Response(body=b"\n".join(b.results) + b"\n", content_type="application/binary")
 
     def _anthropic_response(self, batch_id: str) -> web.Response:
@@ -307,7 +311,7 @@ class FakeBatchServer(FakeLLMServer):
         counts = {"succeeded": 0, "errored": 0, "expired": 0}
         for line in b.lines:
             params = line["params"]
-            user = _user(params)
+            user = first_user_text(params)
             problem = invalid_request("anthropic", params) if self.validate_requests else None
             result: Any
             if b.failed:
@@ -347,13 +351,6 @@ class FakeBatchServer(FakeLLMServer):
         else:
             self._anthropic_results_of(b)
         b.ended = True
-
-
-def _user(body: dict[str, Any]) -> str:
-    return next(
-        (_text(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user"),
-        "",
-    )
 
 
 def _errored(message: str) -> MessageBatchErroredResult:

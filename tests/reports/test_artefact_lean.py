@@ -21,7 +21,7 @@ from eng5_runner.reports.artefact import (
     verify_checksum,
     write_artefact,
 )
-from eng5_runner.reports.artefact_check import FAST_ARRAYS, check_items
+from eng5_runner.reports.artefact.items import FAST_ARRAYS, check_items
 from eng5_runner.reports.baseline import compare_with_baseline, load_baseline
 from eng5_runner.reports.context import ReportContext
 from eng5_runner.settings.models import ReportTargets
