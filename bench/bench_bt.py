@@ -13,19 +13,16 @@ import argparse
 import gc
 import os
 import platform
-import resource
-import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
+from _harness import median_time, peak_rss_mib
 
 from eng5_runner.stats import BTFit, fit_bradley_terry
-
-T = TypeVar("T")
 
 # (items, comparisons, timed runs)
 CASES = [
@@ -46,16 +43,6 @@ def design(n: int, m: int, seed: int = 20240611) -> tuple[np.ndarray, np.ndarray
     j = np.r_[(ring + 1) % n, (i[n:] + rng.integers(1, n, m - n)) % n]
     i_wins = rng.random(m) < 1.0 / (1.0 + np.exp(-(theta[i] - theta[j])))
     return theta, np.asarray(np.where(i_wins, i, j)), np.asarray(np.where(i_wins, j, i))
-
-
-def timed(fn: Callable[[], T], runs: int) -> tuple[float, T]:
-    times = []
-    for _ in range(runs):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def peak_mib(fn: Callable[[], object]) -> float:
@@ -95,7 +82,7 @@ def main() -> None:
     for n, m, runs in CASES:
         truth, w, lo = design(n, m)
         run: Callable[[], BTFit] = partial(fit_bradley_terry, n, w, lo)
-        seconds, fit = timed(run, runs)
+        seconds, fit = median_time(run, runs, collect=True)
         mib = peak_mib(run)
         kind = f"ridge λ={fit.ridge}" if fit.regularised else "MLE"
         corr = np.corrcoef(truth, fit.theta)[0, 1]
@@ -115,9 +102,9 @@ def main() -> None:
         if choix is not None and n <= 1_000:
             pairs = np.c_[w, lo]
             ilsr: Callable[[], Any] = partial(choix.ilsr_pairwise, n, pairs, alpha=0.01)
-            took, _ = timed(ilsr, 3)
+            took, _ = median_time(ilsr, 3, collect=True)
             notes.append(f"choix.ilsr_pairwise {n:,}/{m:,} (scores only): {fmt_time(took)}")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mib()
     print(f"\nProcess peak RSS: {rss:.0f} MiB.")
     if choix is None:
         print("choix is not installed; not compared.")

@@ -9,13 +9,14 @@ judgements, median render time (view-model + Jinja2), page size.
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _harness import median_time  # noqa: E402
 
 from eng5_runner.reports.html import render_run_html  # noqa: E402
 from tests.reports.builders import Recorder  # noqa: E402
@@ -50,13 +51,10 @@ def main() -> None:
         artefact = json.loads((run_dir / "artefact.json").read_text())
         summary = json.loads((run_dir / "summary.json").read_text())
         texts = {e.essay_id: e.text for e in essays}
-        times, size = [], 0
-        for _ in range(5):
-            start = time.perf_counter()
-            html = render_run_html(artefact, summary, texts=texts)
-            times.append(time.perf_counter() - start)
-            size = len(html.encode("utf-8"))
-        print(f"| {n} | {len(records)} | {statistics.median(times):.3f} s | {size / 1e6:.2f} MB |")
+        render = partial(render_run_html, artefact, summary, texts=texts)
+        seconds, html = median_time(render, 5)
+        size = len(html.encode("utf-8"))
+        print(f"| {n} | {len(records)} | {seconds:.3f} s | {size / 1e6:.2f} MB |")
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import median_range  # noqa: E402
 from bench_scale import make_dataset  # noqa: E402
-from bench_throughput import LATENCY_S, inventory, settings, start_server  # noqa: E402
+from bench_throughput import LATENCY_S, fake_openai_settings, inventory, start_server  # noqa: E402
 from common import REPO, table, time_cli  # noqa: E402
 
 from eng5_runner.engine.http import build_client  # noqa: E402
@@ -46,17 +47,7 @@ def window(records: list[JudgementRecord]) -> tuple[float, float]:
 
 async def engine_run(url: str, concurrency: int) -> tuple[float, float, float]:
     """(rate in the window, mean in flight, wall s) of one judge_pairs run."""
-    run = settings(
-        {
-            "provider": "openai",
-            "model": "bench",
-            "base_url": f"{url}/v1",
-            "concurrency": concurrency,
-            "max_retries": 0,
-            "timeout_s": 60,
-        },
-        {"mode": "off"},
-    )
+    run = fake_openai_settings(url, concurrency)
     inv = inventory(46)
     requests = round_robin([e.essay_id for e in inv.anchors])
     client = build_client(run.judge)
@@ -149,11 +140,11 @@ def main() -> None:
             [
                 [
                     "end to end",
-                    f"{statistics.median(walls):.2f} s ({min(walls):.2f}–{max(walls):.2f})",
+                    median_range(walls),
                 ],
                 [
                     "non-judging part",
-                    f"{statistics.median(rest):.2f} s ({min(rest):.2f}–{max(rest):.2f})",
+                    median_range(rest),
                 ],
             ],
         )

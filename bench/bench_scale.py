@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import median_range  # noqa: E402
 from common import table  # noqa: E402
 
 GRADES = ["F+", "E-", "E+", "D-", "D+", "C-", "C+", "B", "A"]
@@ -135,7 +136,7 @@ def main() -> None:
                         f"{n:,}",
                         f"{n * 5:,}",
                         "on" if plots else "off",
-                        f"{statistics.median(walls):.2f} s ({min(walls):.2f}–{max(walls):.2f})",
+                        median_range(walls),
                         f"{max(r[1] for r in runs):.0f} MiB",
                         f"{statistics.median(r[2] for r in runs):.2f} MB",
                         f"{statistics.median(r[3] for r in runs):.2f} s",

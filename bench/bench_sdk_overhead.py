@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(1, str(HERE))
 
-from bench_throughput import LATENCY_S, inventory, settings, start_server  # noqa: E402
+from bench_throughput import LATENCY_S, fake_openai_settings, inventory, start_server  # noqa: E402
 
 from eng5_runner.engine.http import build_client  # noqa: E402
 from eng5_runner.engine.pairing import round_robin  # noqa: E402
@@ -32,17 +32,7 @@ from eng5_runner.engine.run_local import judge_pairs  # noqa: E402
 
 
 async def one_run(url: str, concurrency: int, n: int) -> tuple[float, float, int]:
-    run = settings(
-        {
-            "provider": "openai",
-            "model": "bench",
-            "base_url": f"{url}/v1",
-            "concurrency": concurrency,
-            "max_retries": 0,
-            "timeout_s": 60,
-        },
-        {"mode": "off"},
-    )
+    run = fake_openai_settings(url, concurrency)
     inv = inventory(46)
     requests = round_robin([e.essay_id for e in inv.anchors])[:n]
     client = build_client(run.judge)

@@ -81,8 +81,9 @@ def settings(judge: dict[str, object], cache: dict[str, object]) -> RunnerSettin
     )
 
 
-async def http_run(url: str, kind: TransportKind, concurrency: int, n: int) -> tuple[float, int]:
-    run = settings(
+def fake_openai_settings(url: str, concurrency: int) -> RunnerSettings:
+    """Judge the fake OpenAI server at ``url``: no retries, no cache."""
+    return settings(
         {
             "provider": "openai",
             "model": "bench",
@@ -93,6 +94,10 @@ async def http_run(url: str, kind: TransportKind, concurrency: int, n: int) -> t
         },
         {"mode": "off"},
     )
+
+
+async def http_run(url: str, kind: TransportKind, concurrency: int, n: int) -> tuple[float, int]:
+    run = fake_openai_settings(url, concurrency)
     inv = inventory(46)
     requests = round_robin([e.essay_id for e in inv.anchors])[:n]
     client = build_client(run.judge, kind=kind)
