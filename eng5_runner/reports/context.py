@@ -331,26 +331,29 @@ class TargetCheck(Frozen):
 
     @classmethod
     def at_most(cls, name: str, label: str, value: float | None, limit: float) -> TargetCheck:
-        passed = value is not None and value <= limit
-        return cls(
-            name=name,
-            label=label,
-            value=value,
-            comparator="<=",
-            threshold=limit,
-            passed=passed,
-            integer=isinstance(limit, int),
-        )
+        return cls._against(name, label, value, "<=", limit)
 
     @classmethod
     def at_least(cls, name: str, label: str, value: float | None, limit: float) -> TargetCheck:
-        passed = value is not None and value >= limit
+        return cls._against(name, label, value, ">=", limit)
+
+    @classmethod
+    def _against(
+        cls,
+        name: str,
+        label: str,
+        value: float | None,
+        comparator: Literal["<=", ">="],
+        limit: float,
+    ) -> TargetCheck:
+        """``value`` against ``limit``; a missing value never passes."""
+        met = value is not None and (value <= limit if comparator == "<=" else value >= limit)
         return cls(
             name=name,
             label=label,
             value=value,
-            comparator=">=",
+            comparator=comparator,
             threshold=limit,
-            passed=passed,
+            passed=met,
             integer=isinstance(limit, int),
         )

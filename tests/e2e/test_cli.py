@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers.cli import clean_env, run_runner
 
 pytestmark = pytest.mark.slow
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eng5_runner", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200"},
-    )
+    return run_runner(*args, cwd=cwd, env=clean_env(cwd, COLUMNS="200"))
 
 
 def test_plan_on_the_sample_exits_zero(tmp_path: Path) -> None:
@@ -93,31 +85,17 @@ def test_execute_with_kafka_disabled_says_nothing_was_published(tmp_path: Path) 
     assignment = str(uuid.uuid4())
     with HuleeduServices() as services:
         services.cj.add_assignment(assignment)
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "eng5_runner",
-                "mode=execute",
-                "backend=huleedu",
-                f"backend.assignment_id={assignment}",
-                "backend.kafka_enabled=false",
-                f"backend.cj_service_url={services.cj_url}",
-                f"backend.content_service_url={services.content_url}",
-                f"cache.path={tmp_path}/store.sqlite",
-                f"hydra.run.dir={tmp_path}/run",
-            ],
+        out = run_runner(
+            "mode=execute",
+            "backend=huleedu",
+            f"backend.assignment_id={assignment}",
+            "backend.kafka_enabled=false",
+            f"backend.cj_service_url={services.cj_url}",
+            f"backend.content_service_url={services.content_url}",
+            f"cache.path={tmp_path}/store.sqlite",
+            f"hydra.run.dir={tmp_path}/run",
             cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-            env={
-                "PATH": "/usr/bin:/bin",
-                "HOME": str(tmp_path),
-                "COLUMNS": "300",
-                "HULEEDU_ADMIN_TOKEN": ADMIN_TOKEN,
-            },
+            env=clean_env(tmp_path, COLUMNS="300", HULEEDU_ADMIN_TOKEN=ADMIN_TOKEN),
         )
     assert out.returncode == 0, out.stderr
     assert "nothing was published" in out.stdout

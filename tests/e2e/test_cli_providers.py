@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.llm_servers import FakeLLMServer, closed_port
+from tests.helpers.cli import clean_env, run_runner
 
 pytestmark = pytest.mark.slow
 SECRET = "sk-e2e-" + "s3cr3t" * 6
@@ -24,27 +24,18 @@ def server() -> Iterator[FakeLLMServer]:
 def run_cli(
     tmp_path: Path, *args: str, key: str | None = SECRET
 ) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = clean_env(tmp_path)
     if key is not None:
         env["OPENAI_API_KEY"] = key
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "eng5_runner",
-            "experiment=quickstart",
-            "judge=openai",
-            f"cache.path={tmp_path}/store.sqlite",
-            f"hydra.run.dir={tmp_path}/run",
-            "judge.max_retries=1",
-            "judge.backoff_base_s=0.01",
-            *args,
-        ],
+    return run_runner(
+        "experiment=quickstart",
+        "judge=openai",
+        f"cache.path={tmp_path}/store.sqlite",
+        f"hydra.run.dir={tmp_path}/run",
+        "judge.max_retries=1",
+        "judge.backoff_base_s=0.01",
+        *args,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
         env=env,
     )
 

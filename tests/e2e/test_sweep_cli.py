@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.cli import clean_env, run_runner
 
 pytestmark = pytest.mark.slow
 
 
 def _sweep(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "eng5_runner",
-            "-m",
-            "experiment=quickstart",
-            f"hydra.sweep.dir={tmp_path}/sweep",
-            f"cache.path={tmp_path}/store.sqlite",
-            "show_progress=false",
-            *args,
-        ],
+    return run_runner(
+        "-m",
+        "experiment=quickstart",
+        f"hydra.sweep.dir={tmp_path}/sweep",
+        f"cache.path={tmp_path}/store.sqlite",
+        "show_progress=false",
+        *args,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
+        env=clean_env(tmp_path, COLUMNS="200"),
         timeout=600,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"},
     )
 
 

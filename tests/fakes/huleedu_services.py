@@ -240,13 +240,20 @@ class FakeCJApi(FakeHttpService):
             return web.json_response({"error": "invalid or missing token"}, status=401)
         return None
 
-    async def instructions(self, request: web.Request) -> web.Response:
+    def _known_assignment(self, request: web.Request, aid: str) -> web.Response | None:
+        """401/403 without the admin token, 404 for an unknown assignment, else None."""
         denied = self._auth(request)
         if denied is not None:
             return denied
-        aid = request.match_info["aid"]
         if aid not in self.assignments:
             return web.json_response({"error": "not found"}, status=404)
+        return None
+
+    async def instructions(self, request: web.Request) -> web.Response:
+        aid = request.match_info["aid"]
+        denied = self._known_assignment(request, aid)
+        if denied is not None:
+            return denied
         a = self.assignments[aid]
         return web.json_response(
             {
@@ -262,12 +269,10 @@ class FakeCJApi(FakeHttpService):
         )
 
     async def anchor_summary(self, request: web.Request) -> web.Response:
-        denied = self._auth(request)
+        aid = request.match_info["aid"]
+        denied = self._known_assignment(request, aid)
         if denied is not None:
             return denied
-        aid = request.match_info["aid"]
-        if aid not in self.assignments:
-            return web.json_response({"error": "not found"}, status=404)
         scale = self.assignments[aid].grade_scale
         rows = [dict(v) for (a, _, _), v in self.anchors.items() if a == aid]
         in_scale = [r for r in rows if r["grade_scale"] == scale]

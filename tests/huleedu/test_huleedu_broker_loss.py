@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from eng5_runner.huleedu.contracts import ALL_TOPICS
 from tests.fakes.cj_worker import WorkerBehaviour
 from tests.fakes.huleedu_services import HuleeduServices
 from tests.fakes.kafka_broker import create_topics, start_tansu, tansu_binary
+from tests.helpers.cli import clean_env, start_runner
 from tests.huleedu.conftest import ThreadedWorker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -30,33 +29,24 @@ def test_broker_killed_mid_run(services: HuleeduServices, tmp_path: Path) -> Non
     try:
         asyncio.run(create_topics(broker.bootstrap, ALL_TOPICS, partitions=2))
         worker = ThreadedWorker(broker.bootstrap, WorkerBehaviour(silent_after=12))
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "CJ_SERVICE_URL": services.cj_url,
-            "CONTENT_SERVICE_URL": services.content_url,
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        }
+        env = clean_env(
+            tmp_path,
+            CJ_SERVICE_URL=services.cj_url,
+            CONTENT_SERVICE_URL=services.content_url,
+            KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap,
+        )
         run = tmp_path / "run"
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "eng5_runner",
-                "mode=anchor-align-test",
-                "backend=huleedu",
-                "judge=openai",
-                "backend.kafka_idempotence=false",
-                "backend.completion_timeout_s=600",
-                "backend.broker_loss_s=3",
-                "report.plots=false",
-                f"cache.path={tmp_path}/store.sqlite",
-                f"hydra.run.dir={run}",
-            ],
+        process = start_runner(
+            "mode=anchor-align-test",
+            "backend=huleedu",
+            "judge=openai",
+            "backend.kafka_idempotence=false",
+            "backend.completion_timeout_s=600",
+            "backend.broker_loss_s=3",
+            "report.plots=false",
+            f"cache.path={tmp_path}/store.sqlite",
+            f"hydra.run.dir={run}",
             cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
             env=env,
         )
         callbacks = run / "events" / "comparisons"

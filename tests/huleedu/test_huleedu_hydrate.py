@@ -8,11 +8,7 @@ from typing import Any
 
 from eng5_runner.engine.records import PairRequest
 from eng5_runner.huleedu.contracts import AssessmentResultV1, LLMComparisonResultV1
-from eng5_runner.huleedu.hydrate import (
-    hydrate_callbacks,
-    pre_specified_warnings,
-    published_scores,
-)
+from eng5_runner.huleedu.hydrate import hydrate_callbacks, pre_specified_warnings, published_scores
 from eng5_runner.huleedu.ids import CjIdMap
 
 from .test_huleedu_contracts import load

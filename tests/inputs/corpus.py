@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.helpers.pdf import assemble_pdf
+
 
 def pdf_bytes(pages: list[list[tuple[float, float, str]]], *, font: bool = True) -> bytes:
     """A PDF whose pages show text lines at (x, y) in Helvetica 12 pt, written by hand.
@@ -33,19 +35,7 @@ def pdf_bytes(pages: list[list[tuple[float, float, str]]], *, font: bool = True)
         b" ".join(b"%d 0 R" % k for k in kids),
         len(kids),
     )
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def _escape(text: str) -> str:

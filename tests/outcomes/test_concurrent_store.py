@@ -4,39 +4,30 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from eng5_runner.engine.store import SqliteStore
 from tests.fakes.llm_servers import FakeLLMServer
+from tests.helpers.cli import clean_env, start_runner
 
 pytestmark = pytest.mark.slow
 KEY = "sk-concurrent-" + "z9" * 10
 
 
 def _start(tmp_path: Path, server: FakeLLMServer, name: str) -> subprocess.Popen[str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": KEY}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "eng5_runner",
-            "experiment=quickstart",
-            "judge=openai",
-            "judge.model=race-model",
-            f"judge.base_url={server.openai_base_url}",
-            f"cache.path={tmp_path}/store.sqlite",
-            f"hydra.run.dir={tmp_path}/{name}",
-            "judge.concurrency=4",
-            "report.plots=false",
-        ],
+    return start_runner(
+        "experiment=quickstart",
+        "judge=openai",
+        "judge.model=race-model",
+        f"judge.base_url={server.openai_base_url}",
+        f"cache.path={tmp_path}/store.sqlite",
+        f"hydra.run.dir={tmp_path}/{name}",
+        "judge.concurrency=4",
+        "report.plots=false",
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+        env=clean_env(tmp_path, OPENAI_API_KEY=KEY),
     )
 
 

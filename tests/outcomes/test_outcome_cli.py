@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.fakes.llm_servers import (
     server_error,
     slow,
 )
+from tests.helpers.cli import clean_env, run_runner
 
 pytestmark = pytest.mark.slow
 KEY = "sk-outcome-" + "k3y" * 8
@@ -31,31 +31,21 @@ def server() -> Iterator[FakeLLMServer]:
 
 
 def run_cli(tmp_path: Path, server: FakeLLMServer, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": KEY}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "eng5_runner",
-            "experiment=quickstart",
-            "judge=openai",
-            "judge.model=fault-model",
-            f"judge.base_url={server.openai_base_url}",
-            f"cache.path={tmp_path}/store.sqlite",
-            f"hydra.run.dir={tmp_path}/run",
-            "judge.max_retries=2",
-            "judge.backoff_base_s=0.01",
-            "judge.backoff_max_s=0.05",
-            "judge.timeout_s=1",
-            "report.plots=false",
-            *args,
-        ],
+    return run_runner(
+        "experiment=quickstart",
+        "judge=openai",
+        "judge.model=fault-model",
+        f"judge.base_url={server.openai_base_url}",
+        f"cache.path={tmp_path}/store.sqlite",
+        f"hydra.run.dir={tmp_path}/run",
+        "judge.max_retries=2",
+        "judge.backoff_base_s=0.01",
+        "judge.backoff_max_s=0.05",
+        "judge.timeout_s=1",
+        "report.plots=false",
+        *args,
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
+        env=clean_env(tmp_path, OPENAI_API_KEY=KEY),
     )
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from eng5_runner.handlers.anchor_align import AnchorAlignHandler
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.output.paths import RunnerPaths
 from tests.conftest import REPO, make_settings
+from tests.helpers.cli import run_runner
 
 CASSETTE = REPO / "eng5_runner" / "samples" / "cassettes" / "ci_replay_v1.jsonl"
 
@@ -48,20 +47,6 @@ def test_a_stricter_target_fails_the_gate(no_network: None, run_paths: RunnerPat
 @pytest.mark.slow
 def test_replay_from_the_command_line(tmp_path: Path) -> None:
     """From a directory that is not the repository: the cassette ships with the package."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "eng5_runner",
-            "experiment=ci_replay_v1",
-            f"hydra.run.dir={tmp_path}/run",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )
+    out = run_runner("experiment=ci_replay_v1", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "run" / "report.md").is_file()

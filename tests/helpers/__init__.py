@@ -1,0 +1,1 @@
+"""Helpers shared by test modules across folders (one concern per module)."""
