@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -10,9 +10,6 @@ from eng5_runner import stats
 from eng5_runner.reports.alignment.models import BTSummary
 from eng5_runner.reports.context import finite
 from eng5_runner.reports.position import BTInputs
-
-if TYPE_CHECKING:
-    pass
 
 
 def fit_anchor_scale(
@@ -22,6 +19,7 @@ def fit_anchor_scale(
     labels: list[str],
     position_model: Literal["none", "global"] = "none",
 ) -> tuple[list[float] | None, list[float] | None, BTSummary, stats.BTFit | None]:
+    """θ, SE, the fit's summary and the fit itself; Nones (with a note) when it cannot be fitted."""
     if n < 2 or len(inputs.winners) == 0:
         return (
             None,

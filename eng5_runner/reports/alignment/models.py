@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pydantic import Field
 
 from eng5_runner.reports.context import (
@@ -16,9 +14,6 @@ from eng5_runner.reports.context import (
 from eng5_runner.reports.position import PositionSummary
 from eng5_runner.reports.psychometrics import Psychometrics
 from eng5_runner.reports.uncertainty import BootstrapInfo
-
-if TYPE_CHECKING:
-    pass
 
 
 class AnchorRow(Frozen):

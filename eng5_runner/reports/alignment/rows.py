@@ -45,6 +45,7 @@ def anchor_row(
     flag: str | None,
     i: int,
 ) -> AnchorRow:
+    """Anchor ``i``'s row: its score with a 95% interval, ranks and record."""
     t = theta[i] if theta else None
     s = finite(se[i]) if se else None
     games = wins + losses

@@ -23,6 +23,7 @@ def load_schema() -> dict[str, Any]:
 
 
 def schema_major(data: Mapping[str, Any]) -> int | None:
+    """The major version of ``data``'s ``schema_version`` (None if unreadable)."""
     version = data.get("schema_version")
     head = version.split(".", 1)[0] if isinstance(version, str) else ""
     return int(head) if head.isdigit() else None

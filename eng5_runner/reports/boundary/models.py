@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from eng5_runner.reports.context import (
     FailedJudgement,
     Frozen,
@@ -11,9 +9,6 @@ from eng5_runner.reports.context import (
     RecordCounts,
     TargetCheck,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 class MeanInterval(Frozen):
