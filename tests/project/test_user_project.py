@@ -11,6 +11,7 @@ import pytest
 
 from eng5_runner.scaffold.init_project import main as init_main
 from eng5_runner.scaffold.init_project import planned_files
+from tests.helpers.cli import runner_command
 
 pytestmark = pytest.mark.slow
 
@@ -103,29 +104,14 @@ def test_toml_experiment_in_a_user_folder_from_another_directory(tmp_path: Path)
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    out = run(
-        sys.executable,
-        "-m",
-        "eng5_runner",
-        "--config-dir",
-        str(study / "conf"),
-        "experiment=terse_v1",
-        cwd=elsewhere,
-    )
+    conf = ("--config-dir", str(study / "conf"), "experiment=terse_v1")
+    out = run(*runner_command(*conf), cwd=elsewhere)
     assert out.returncode == 0, out.stderr
     run_dir = _only_run_dir(elsewhere)  # outputs go to the current directory
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["experiment_name"] == "terse_v1" and summary["system_prompt"] == "terse"
     missing = run(
-        sys.executable,
-        "-m",
-        "eng5_runner",
-        "--config-dir",
-        str(study / "conf"),
-        "experiment=terse_v1",
-        "system_prompt.file=prompts/nope.md",
-        "mode=plan",
-        cwd=elsewhere,
+        *runner_command(*conf, "system_prompt.file=prompts/nope.md", "mode=plan"), cwd=elsewhere
     )
     assert missing.returncode == 2
     assert f"system_prompt.file={study}/prompts/nope.md: file not found" in missing.stderr
