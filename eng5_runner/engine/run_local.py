@@ -19,9 +19,11 @@ import contextlib
 import hashlib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from typing import Any, TypeVar
 
 from eng5_runner.engine.http import SdkHttpClient, build_client
 from eng5_runner.engine.judges.base import Judge, make_judge
@@ -30,7 +32,7 @@ from eng5_runner.engine.limits import build_limiter
 from eng5_runner.engine.preflight import preflight_error
 from eng5_runner.engine.pricing import Pricer
 from eng5_runner.engine.records import JudgementRecord, PairRequest
-from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler
+from eng5_runner.engine.scheduler import Job, ProgressDisplay, Scheduler, Sink
 from eng5_runner.engine.spend import SpendGuard
 from eng5_runner.engine.store import (
     JudgementStore,
@@ -49,6 +51,7 @@ from eng5_runner.settings.models import RunnerSettings
 CLAIM_TTL_S = 30.0
 """A claim whose heartbeat is older than this belongs to a dead run and is taken over."""
 CLAIM_POLL_S = 0.25
+T = TypeVar("T")
 
 
 class ComparisonInputs:
@@ -207,6 +210,8 @@ async def judge_pairs(
                     on_record(shown)
                 return shown if earlier is not None else None
 
+            offloaded = _offloaded(sink) if store is not None and store.blocking_io else sink
+
             async def judge(indices: list[int]) -> None:
                 jobs = [Job(requests[i], keys[i]) for i in indices]
                 display = ProgressDisplay(
@@ -231,7 +236,7 @@ async def judge_pairs(
                     )
                 else:
                     judged = await _run_judge(
-                        settings, inputs, inventory, jobs, sink, client, display
+                        settings, inputs, inventory, jobs, offloaded, client, display
                     )
                 for i, record in zip(indices, judged, strict=True):
                     results[i] = record
@@ -244,6 +249,30 @@ async def judge_pairs(
         if store is not None:
             store.close()
     return [r for r in results if r is not None]
+
+
+def _offloaded(
+    sink: Callable[[JudgementRecord], JudgementRecord | None],
+) -> Callable[[JudgementRecord], Awaitable[JudgementRecord | None]]:
+    """``sink`` in a worker thread, one record at a time: a store retrying a lost
+    connection then stalls only the writes, never the event loop."""
+    lock = threading.Lock()
+
+    def locked(record: JudgementRecord) -> JudgementRecord | None:
+        with lock:
+            return sink(record)
+
+    async def write(record: JudgementRecord) -> JudgementRecord | None:
+        return await asyncio.to_thread(locked, record)
+
+    return write
+
+
+async def _io(store: JudgementStore, call: Callable[..., T], *args: Any) -> T:
+    """``store.<call>(*args)``, in a thread when the store waits on a network."""
+    if store.blocking_io:
+        return await asyncio.to_thread(call, *args)
+    return call(*args)
 
 
 def _request(record: JudgementRecord) -> PairRequest:
@@ -274,7 +303,7 @@ async def judge_with_claims(
     pending = list(todo)
     try:
         while pending:
-            owned = store.claim((keys[i] for i in pending), owner, CLAIM_TTL_S)
+            owned = await _io(store, store.claim, [keys[i] for i in pending], owner, CLAIM_TTL_S)
             mine = [i for i in pending if keys[i] in owned]
             if mine:
                 await judge(mine)
@@ -284,7 +313,7 @@ async def judge_with_claims(
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beat
-        store.release(owner)
+        await _io(store, store.release, owner)
 
 
 async def _wait_for_others(
@@ -299,14 +328,16 @@ async def _wait_for_others(
     """Serve keys another run is judging as they land; return those it gave up."""
     waiting = list(indices)
     while waiting:
-        hits = store.get_many(keys[i] for i in waiting)
+        hits = await _io(store, store.get_many, [keys[i] for i in waiting])
         for i in waiting:
             if keys[i] in hits:
                 results[i] = _as_served(hits[keys[i]], requests[i])
                 if on_record is not None:
                     on_record(results[i])  # type: ignore[arg-type]
         waiting = [i for i in waiting if keys[i] not in hits]
-        live = store.claimed_elsewhere((keys[i] for i in waiting), owner, CLAIM_TTL_S)
+        live = await _io(
+            store, store.claimed_elsewhere, [keys[i] for i in waiting], owner, CLAIM_TTL_S
+        )
         orphaned = [i for i in waiting if keys[i] not in live]
         if orphaned:
             return orphaned + [i for i in waiting if keys[i] in live]
@@ -318,7 +349,7 @@ async def _wait_for_others(
 async def _heartbeat(store: JudgementStore, owner: str) -> None:
     while True:
         await asyncio.sleep(CLAIM_TTL_S / 3)
-        store.heartbeat(owner)
+        await _io(store, store.heartbeat, owner)
 
 
 async def _run_judge(
@@ -326,7 +357,7 @@ async def _run_judge(
     inputs: ComparisonInputs,
     inventory: RunnerInventory,
     jobs: list[Job],
-    sink: Callable[[JudgementRecord], JudgementRecord | None],
+    sink: Sink,
     client: SdkHttpClient | None,
     display: ProgressDisplay,
 ) -> list[JudgementRecord]:

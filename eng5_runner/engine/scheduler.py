@@ -16,9 +16,10 @@ groups from the worker pool are unwrapped to the error that matters.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -62,6 +63,8 @@ from eng5_runner.output.console import err_console
 from eng5_runner.settings.models import JudgeSettings
 
 MALFORMED_REASKS = 1
+Sink = Callable[[JudgementRecord], JudgementRecord | None | Awaitable[JudgementRecord | None]]
+"""Takes each finished record (the store writes it); returns the store's earlier answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +203,7 @@ class Scheduler:
         settings: JudgeSettings,
         *,
         prompt_for: Callable[[PairRequest], JudgePrompt],
-        sink: Callable[[JudgementRecord], JudgementRecord | None],
+        sink: Sink,
         progress: ProgressDisplay | None = None,
         limiter: RateLimiter | None = None,
         spend: SpendGuard | None = None,
@@ -238,7 +241,10 @@ class Scheduler:
                     async with self.spend_settled:
                         self.spend.settle(hold, record.cost_usd)
                         self.spend_settled.notify_all()
-                record = self.sink(record) or record  # the store's answer wins a race
+                stored = self.sink(record)
+                if inspect.isawaitable(stored):  # a store on a network: written in a thread
+                    stored = await stored
+                record = stored or record  # the store's answer wins a race
                 results[index] = record
                 if self.progress is not None:
                     self.progress.advance(record)

@@ -123,6 +123,8 @@ class JudgementStore:
 
     path: Path
     read_only: bool
+    blocking_io: bool = False
+    """True when calls wait on a network (and retry it): the engine runs them in a thread."""
 
     def get_many(self, keys: Iterable[str]) -> dict[str, JudgementRecord]:
         """Stored successes among ``keys``, marked ``cached=True``."""

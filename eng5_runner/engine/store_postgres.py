@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -100,7 +101,14 @@ def reason(exc: BaseException, url: str) -> str:
 
 
 class PostgresStore(JudgementStore):
-    """Stored successes, failures and claims in a PostgreSQL database."""
+    """Stored successes, failures and claims in a PostgreSQL database.
+
+    Thread-safe: the engine calls it from worker threads (``blocking_io``) so a
+    retried connection never stalls the event loop; one lock serialises the
+    transactions on the one connection.
+    """
+
+    blocking_io = True
 
     def __init__(
         self,
@@ -116,6 +124,7 @@ class PostgresStore(JudgementStore):
         self.read_only = read_only
         self.retry_s = retry_s
         self.conn: psycopg.Connection[Any] | None = None
+        self.lock = threading.RLock()
         self.owners: set[str] = set()
         """Claim owners of this process (their claims move with a reconnect)."""
         try:
@@ -152,6 +161,10 @@ class PostgresStore(JudgementStore):
 
     def _run(self, work: Callable[[psycopg.Connection[Any]], T], *, retry: bool = True) -> T:
         """``work`` in one transaction; a lost connection is retried for ``retry_s``."""
+        with self.lock:
+            return self._retried(work, retry=retry)
+
+    def _retried(self, work: Callable[[psycopg.Connection[Any]], T], *, retry: bool) -> T:
         deadline = time.monotonic() + self.retry_s
         delay = 0.1
         while True:

@@ -3,8 +3,8 @@
 The jobs vary ``system_prompt`` (2 values, different comparisons) and
 ``report.ridge`` (2 values, the same comparisons), so every comparison is
 wanted by two jobs, possibly at once. The joblib launcher runs them on two
-local worker processes (the Ray launcher is not installed in the test
-environment; on a cluster the ledger is the same, see docs/runbook.md).
+local worker processes (the same sweep on a local Ray cluster:
+tests/sweeps/test_ray_sweep.py; recipes in docs/runbook.md).
 Calls are counted at the fake OpenAI server.
 """
 

@@ -3,6 +3,7 @@ connections (retried, then a clean stop), dead jobs' claims, the copy command.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -120,6 +121,53 @@ async def test_lost_database_stops_the_run_with_what_was_judged(
     assert len(seen) == 3 == fake_server.hits  # the third was paid: it is kept, not lost
     store = PostgresStore(url.replace(f":{proxy.port}/", f":{pg_server.port}/"))
     assert store.count() == 2
+    store.close()
+
+
+async def test_a_database_outage_leaves_the_event_loop_free(
+    pg_server, fake_server, inventory, make_settings, monkeypatch
+):
+    """While a store write retries a lost connection, the loop keeps running: here a task
+    on the same loop ends the outage, and the run completes with every answer stored once.
+    (Were the retry blocking the loop, the outage would outlast ``retry_s``: exit 5.)"""
+    proxy = TcpProxy(pg_server.port).start()
+    url = pg_server.new_database().replace(f":{pg_server.port}/", f":{proxy.port}/")
+    monkeypatch.setenv("ENG5_STORE_URL", url)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    base = make_settings(
+        "openai", base_url=fake_server.openai_base_url, concurrency=2, requests_per_minute=60000
+    )
+    settings = _pg_cache(base, retry_s=10)
+    requests = round_robin([e.essay_id for e in inventory.anchors])
+    seen: list[JudgementRecord] = []
+    outage = asyncio.Event()
+    ticks = [0]
+
+    def keep(record: JudgementRecord) -> None:
+        seen.append(record)
+        if len(seen) == 2:
+            proxy.cut()  # store, claims and shared limiter lose their connections
+            loop.call_soon_threadsafe(outage.set)
+
+    async def end_outage() -> None:
+        await outage.wait()
+        while ticks[0] < 3:  # the loop turns while the store retries
+            await asyncio.sleep(0.05)
+            ticks[0] += 1
+        proxy.restore()
+
+    loop = asyncio.get_running_loop()
+    try:
+        records, _ = await asyncio.gather(
+            judge_pairs(settings, inventory, requests, progress=False, on_record=keep),
+            end_outage(),
+        )
+    finally:
+        proxy.close()
+    assert ticks[0] == 3 and len(records) == len(requests) == len(seen)
+    assert all(r.succeeded for r in records) and fake_server.hits == len(requests)
+    store = PostgresStore(url.replace(f":{proxy.port}/", f":{pg_server.port}/"))
+    assert store.count() == len(requests)
     store.close()
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from functools import partial
 
 
 class TokenBuckets(ABC):
     """Requests- and tokens-per-minute buckets for one limit key."""
+
+    blocking_io = False
+    """True when :meth:`_change` waits on a network: :meth:`acquire` runs it in a thread."""
 
     def __init__(
         self,
@@ -43,7 +47,8 @@ class TokenBuckets(ABC):
 
     async def _take(self, name: str, per_minute: int, amount: float) -> None:
         need = min(amount, self.capacity(per_minute))
-        while (wait := self._change(name, per_minute, amount, need=need)) > 0:
+        change = partial(self._change, name, per_minute, amount, need=need)
+        while (wait := await asyncio.to_thread(change) if self.blocking_io else change()) > 0:
             await asyncio.sleep(wait)
 
     async def acquire(self, tokens: int) -> None:

@@ -13,6 +13,7 @@ persists the call fails with one OutputError line (exit 5).
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import Any
 
@@ -32,6 +33,8 @@ _NOW = "extract(epoch from clock_timestamp())"
 
 class PostgresRateLimiter(TokenBuckets):
     """Requests- and tokens-per-minute for one key, shared through a PostgreSQL table."""
+
+    blocking_io = True
 
     def __init__(
         self,
@@ -54,6 +57,7 @@ class PostgresRateLimiter(TokenBuckets):
         )
         self.retry_s = retry_s
         self.conn: psycopg.Connection[Any] | None = None
+        self.conn_lock = threading.RLock()
         self._transaction(self._create)
 
     def _create(self, conn: psycopg.Connection[Any]) -> float:
@@ -63,6 +67,10 @@ class PostgresRateLimiter(TokenBuckets):
 
     def _transaction(self, work: Any) -> float:
         """``work(conn)`` in one transaction; a lost connection is retried for ``retry_s``."""
+        with self.conn_lock:  # acquire runs in a worker thread, refund on the loop
+            return self._retried(work)
+
+    def _retried(self, work: Any) -> float:
         deadline = time.monotonic() + self.retry_s
         delay = 0.1
         while True:
