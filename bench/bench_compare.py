@@ -232,6 +232,7 @@ def cost(repeats: int) -> dict[str, tuple[list[float], list[float]]]:
     a, b = np.triu_indices(12, 1)
     won = rng.random(a.size) < 1 / (1 + np.exp(-(q12[a] - q12[b])))
     w12, l12 = np.where(won, a, b), np.where(won, b, a)
+    in_a = np.random.default_rng(1).random(a.size) < 0.5  # slot of the winner, random
     q200 = np.sort(rng.normal(size=200))[::-1] * 1.5
     a = np.repeat(np.arange(200), 5)
     b = (a + rng.integers(1, 200, size=a.size)) % 200  # 1000 comparisons: 10 per essay
@@ -243,6 +244,12 @@ def cost(repeats: int) -> dict[str, tuple[list[float], list[float]]]:
     return {
         "12 anchors, round robin (66 comparisons)": timed(
             lambda: stats.bootstrap_agreement(12, w12, l12, q12, resamples=1000), repeats
+        ),
+        "12 anchors, round robin, position model (slot effect refitted)": timed(
+            lambda: stats.bootstrap_agreement(
+                12, w12, l12, q12, resamples=1000, position_model="global", winner_in_slot_a=in_a
+            ),
+            repeats,
         ),
         "200 essays x 10 comparisons (1000)": timed(
             lambda: stats.bootstrap_agreement(200, w200, l200, e200, resamples=1000), repeats

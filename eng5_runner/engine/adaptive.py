@@ -135,13 +135,11 @@ def next_round(
         slot_a[i] += 1
         slot_b[j] += 1
         ordered_counts[(req.a_id, req.b_id)] += 1
-    diff = theta[:, None] - theta[None, :]
-    prob = 1.0 / (1.0 + np.exp(-np.clip(diff, -50, 50)))
-    gain = prob * (1.0 - prob) * (se[:, None] ** 2 + se[None, :] ** 2) + jitter
+    gain = pair_gain(theta, se, round_index) + jitter
     np.fill_diagonal(gain, -np.inf)
     if not pairing.allow_repeat_pairs:
         gain[used] = -np.inf
-    order = np.lexsort((rng.permutation(n), -se))
+    order = choice_order(gain, se, rng)
     free = np.ones(n, dtype=bool)
     chosen: list[tuple[int, int]] = []
     for i in order:
@@ -179,6 +177,18 @@ def next_round(
             )
         )
     return out
+
+
+def pair_gain(theta: np.ndarray, se: np.ndarray, round_index: int) -> np.ndarray:
+    """(n × n) value of judging each pair next under the current fit (module docstring)."""
+    diff = theta[:, None] - theta[None, :]
+    prob = 1.0 / (1.0 + np.exp(-np.clip(diff, -50, 50)))
+    return np.asarray(prob * (1.0 - prob) * (se[:, None] ** 2 + se[None, :] ** 2))
+
+
+def choice_order(gain: np.ndarray, se: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The order in which essays pick their partner: decreasing SE (ties at random)."""
+    return np.lexsort((rng.permutation(se.size), -se))
 
 
 RoundJudge = Callable[[list[PairRequest]], Awaitable[list[JudgementRecord]]]

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,15 +47,27 @@ def bootstrap_info(
     resamples: int,
     seed: int,
     ridge: float | None,
+    model: Mapping[str, Any] | None = None,
 ) -> tuple[
     tuple[float, float] | None, tuple[float, float] | None, BootstrapInfo | None, str | None
 ]:
-    """(τ-b interval, Somers' d interval, info, warning); Nones when it cannot be computed."""
+    """(τ-b interval, Somers' d interval, info, warning); Nones when it cannot be computed.
+
+    ``model``: the run's other fit settings for the refits (``position_model``,
+    ``winner_in_slot_a``, ``outcomes``; see ``stats.bootstrap_agreement``).
+    """
     if len(winners) == 0 or len(set(expert)) < 2:
         return None, None, None, None
     try:
         boot = stats.bootstrap_agreement(
-            n_items, winners, losers, expert, resamples=resamples, seed=seed, ridge=ridge
+            n_items,
+            winners,
+            losers,
+            expert,
+            resamples=resamples,
+            seed=seed,
+            ridge=ridge,
+            **(model or {}),
         )
     except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
         return None, None, None, f"bootstrap intervals not computed: {exc}"

@@ -28,6 +28,9 @@ DENSE_MAX_ITEMS = 64
 CLOSURE_MAX_ITEMS = 64
 _GTOL = 1e-9
 _MAX_NEWTON = 60
+#: A row fitting a slot effect whose |θ_a − θ_b + b| passes this has no finite joint
+#: estimate (θ and b run off together); it gives up on b and is refitted plain.
+_DIVERGED = 30.0
 _CHUNK_CELLS = 1 << 22  # B·n² cells per dense chunk (≈32 MB of float64)
 
 
@@ -47,6 +50,8 @@ class ManyFits:
     theta: FloatArray
     ridge: FloatArray
     converged: NDArray[np.bool_]
+    slot_effect: FloatArray
+    """b of each row (``slot_effect=True``); NaN where the row fell back to the plain model."""
 
 
 def _expit(x: FloatArray) -> FloatArray:
@@ -126,12 +131,20 @@ def fit_many(
     *,
     ridge: float | None = None,
     start: FloatArray | None = None,
+    slot_effect: bool = False,
+    start_b: float = 0.0,
 ) -> ManyFits:
     """Fit every row of (``total``, ``a_wins``), each of shape (rows, pairs).
 
     ``ridge=None`` or 0: per row the MLE when it exists, else ``DEFAULT_RIDGE`` (a resample
     cannot be refused, so ``ridge=0`` falls back to the default penalty too); ``ridge > 0``:
     that λ for every row.  ``start`` (n,) warm-starts Newton (e.g. the full-data fit).
+
+    ``slot_effect``: the pairs are *ordered* (``a`` = the slot-A item, ``a_wins`` its share)
+    and each row also fits the unpenalised slot effect b of P(slot A wins) = σ(θ_a − θ_b + b),
+    warm-started at ``start_b``.  As in ``fit_bradley_terry``, a row falls back to the plain
+    model (b = NaN) when one slot won everything, b is confounded with θ, or its fit with b
+    does not converge.
     """
     rows, n = total.shape[0], d.n
     if ridge is not None and ridge > 0:
@@ -142,23 +155,64 @@ def fit_many(
     theta = np.zeros((rows, n)) if start is None else np.tile(np.asarray(start, float), (rows, 1))
     theta -= theta.mean(axis=1, keepdims=True)
     if n <= 1 or total.shape[1] == 0:
-        return ManyFits(np.zeros((rows, n)), lam, np.ones(rows, dtype=bool))
+        return ManyFits(np.zeros((rows, n)), lam, np.ones(rows, dtype=bool), np.full(rows, np.nan))
+    fit_b = np.zeros(rows, dtype=bool)
+    if slot_effect:
+        count = total.sum(axis=1)
+        share = a_wins.sum(axis=1) / np.where(count > 0, count, 1.0)
+        fit_b = (count > 0) & (share > 0.0) & (share < 1.0)
+    b = np.where(fit_b, float(start_b), 0.0)
+    start_theta = theta.copy()
+    theta, b, done, fit_b = _newton_many(d, total, a_wins, lam, theta, b, fit_b)
+    retry = np.flatnonzero(fit_b & ~done)  # as the single fit: no convergence with b → plain
+    if retry.size:
+        no_b = np.zeros(retry.size, dtype=bool)
+        th, _, ok_plain, _ = _newton_many(
+            d,
+            total[retry],
+            a_wins[retry],
+            lam[retry],
+            start_theta[retry],
+            np.zeros(retry.size),
+            no_b,
+        )
+        theta[retry], b[retry], done[retry], fit_b[retry] = th, 0.0, ok_plain, False
+    centred = theta - theta.mean(axis=1, keepdims=True)
+    return ManyFits(centred, lam, done, np.where(fit_b, b, np.nan))
+
+
+def _newton_many(
+    d: PairDesign,
+    total: FloatArray,
+    a_wins: FloatArray,
+    lam: FloatArray,
+    theta: FloatArray,
+    b: FloatArray,
+    fit_b: NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Newton on every row together; returns (θ, b, converged, b fitted)."""
+    rows, n = total.shape[0], d.n
+    theta, b, fit_b = theta.copy(), b.copy(), fit_b.copy()
     scatter = _Scatter(d, signed=True)
     degree = _Scatter(d, signed=False)
     gtol = _GTOL * max(1.0, float(total.max()))
     done = np.zeros(rows, dtype=bool)
+    gave_up = np.zeros(rows, dtype=bool)
     g0 = np.zeros(rows)
-    x = theta[:, d.a] - theta[:, d.b]
+    x = theta[:, d.a] - theta[:, d.b] + b[:, None]
     f = _objective(total, a_wins, x, theta, lam)
     for _ in range(_MAX_NEWTON):
-        idx = np.flatnonzero(~done)  # rows still moving: every array below is for them
+        gave_up |= ~done & (~np.isfinite(f) | (fit_b & (np.abs(x).max(axis=1) > _DIVERGED)))
+        idx = np.flatnonzero(~done & ~gave_up)  # rows still moving: the arrays below are theirs
         if idx.size == 0:
             break
         tot, won, lam_i, th, xi = total[idx], a_wins[idx], lam[idx], theta[idx], x[idx]
         prob = _expit(xi)
-        g = scatter(won - tot * prob) - lam_i[:, None] * th
+        r = won - tot * prob
+        g = scatter(r) - lam_i[:, None] * th
         g -= g.mean(axis=1, keepdims=True)
-        gnorm = np.abs(g).max(axis=1)
+        gb = np.where(fit_b[idx], r.sum(axis=1), 0.0)
+        gnorm = np.maximum(np.abs(g).max(axis=1), np.abs(gb))
         finished = gnorm <= gtol
         done[idx[finished]] = True
         if finished.all():
@@ -172,18 +226,57 @@ def fit_many(
             th[keep],
             xi[keep],
         )
-        g, gnorm, prob = g[keep], gnorm[keep], prob[keep]
+        g, gb, gnorm, prob = g[keep], gb[keep], gnorm[keep], prob[keep]
         h = tot * prob * (1.0 - prob)
         deg = degree(h)
         alpha = deg.mean(axis=1) + lam_i + 1.0 / n
+        with_b = fit_b[idx]
+        c = scatter(h) * with_b[:, None]  # θ–b block of the information (0 without b)
+        c -= c.mean(axis=1, keepdims=True)
+        rhs = np.concatenate([g, c[with_b]])  # K u = g for every row, K v = c for rows with b
+        rows_of = np.concatenate([np.arange(idx.size), np.flatnonzero(with_b)])
         if n <= DENSE_MAX_ITEMS:
-            step = _dense_solve(d, h, deg, lam_i, alpha, g)
+            sol = _dense_solve(d, h[rows_of], deg[rows_of], lam_i[rows_of], alpha[rows_of], rhs)
         else:
             g0[idx] = np.where(g0[idx] > 0, g0[idx], gnorm)
-            rtol = np.clip(gnorm / g0[idx], 1e-10, 0.1)
-            step = _cg_solve(d, scatter, h, deg, lam_i, alpha, g, rtol)
-        theta[idx], x[idx], f[idx] = _line_search(d, tot, won, th, xi, f[idx], lam_i, g, step)
-    return ManyFits(theta - theta.mean(axis=1, keepdims=True), lam, done)
+            rtol = np.clip(gnorm / g0[idx], 1e-10, 0.1)[rows_of]
+            sol = _cg_solve(
+                d, scatter, h[rows_of], deg[rows_of], lam_i[rows_of], alpha[rows_of], rhs, rtol
+            )
+        step = sol[: idx.size]
+        bad = np.asarray(~np.isfinite(step).all(axis=1), dtype=bool)  # singular: row stops
+        if with_b.any():
+            bad[with_b] |= ~np.isfinite(sol[idx.size :]).all(axis=1)
+        if bad.any():
+            gave_up[idx[bad]] = True
+            step = np.where(bad[:, None], 0.0, step)
+            sol = np.where(np.isfinite(sol), sol, 0.0)
+        db = np.zeros(idx.size)
+        if with_b.any():
+            u, v, cb = step[with_b], sol[idx.size :], c[with_b]
+            dd = h[with_b].sum(axis=1)
+            schur = dd - (cb * v).sum(axis=1)
+            estimable = schur > 1e-9 * np.maximum(dd, 1e-300)
+            dbb = np.where(
+                estimable,
+                (gb[with_b] - (cb * u).sum(axis=1)) / np.where(estimable, schur, 1.0),
+                0.0,
+            )
+            step[with_b] = u - v * dbb[:, None]
+            db[with_b] = dbb
+            lost = idx[with_b][~estimable]  # confounded: this row continues without b
+            if lost.size:
+                fit_b[lost], b[lost] = False, 0.0
+                lost_rows = np.isin(idx, lost)
+                xi[lost_rows] = th[lost_rows][:, d.a] - th[lost_rows][:, d.b]
+                gb[lost_rows] = 0.0
+                f[lost] = _objective(
+                    tot[lost_rows], won[lost_rows], xi[lost_rows], th[lost_rows], lam_i[lost_rows]
+                )
+        theta[idx], b[idx], x[idx], f[idx] = _line_search(
+            d, tot, won, th, b[idx], xi, f[idx], lam_i, g, gb, step, db
+        )
+    return theta, b, done, fit_b
 
 
 def _objective(
@@ -198,18 +291,21 @@ def _line_search(
     total: FloatArray,
     a_wins: FloatArray,
     theta: FloatArray,
+    b: FloatArray,
     x: FloatArray,
     f: FloatArray,
     lam: FloatArray,
     g: FloatArray,
+    gb: FloatArray,
     step: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+    db: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Armijo backtracking per row on the concave objective (rows move independently)."""
-    dx = step[:, d.a] - step[:, d.b]
-    slope = (g * step).sum(axis=1)
+    dx = step[:, d.a] - step[:, d.b] + db[:, None]
+    slope = (g * step).sum(axis=1) + gb * db
     t = np.ones(theta.shape[0])
     pending = np.ones(theta.shape[0], dtype=bool)
-    new_theta, new_x, new_f = theta.copy(), x.copy(), f.copy()
+    new_theta, new_b, new_x, new_f = theta.copy(), b.copy(), x.copy(), f.copy()
     for _ in range(40):
         if not pending.any():
             break
@@ -221,10 +317,11 @@ def _line_search(
         ok = cand_f >= f[idx] + 1e-4 * t[idx] * slope[idx] - noise
         accepted = idx[ok]
         new_theta[accepted] = cand[ok] - cand[ok].mean(axis=1, keepdims=True)
+        new_b[accepted] = b[accepted] + t[accepted] * db[accepted]
         new_x[accepted], new_f[accepted] = cand_x[ok], cand_f[ok]
         pending[accepted] = False
         t[idx[~ok]] *= 0.5
-    return new_theta, new_x, new_f
+    return new_theta, new_b, new_x, new_f
 
 
 def _dense_solve(
@@ -245,8 +342,18 @@ def _dense_solve(
         m[:, d.a, d.b] -= h[e]
         m[:, d.b, d.a] -= h[e]
         m[:, diag, diag] += deg[e] + lam[e, None]
-        out[e] = np.linalg.solve(m, g[e][..., None])[..., 0]
+        try:
+            out[e] = np.linalg.solve(m, g[e][..., None])[..., 0]
+        except np.linalg.LinAlgError:  # one singular matrix fails the batch: go row by row
+            out[e] = [_solve_or_nan(mk, gk) for mk, gk in zip(m, g[e], strict=True)]
     return out
+
+
+def _solve_or_nan(m: FloatArray, g: FloatArray) -> FloatArray:
+    try:
+        return np.asarray(np.linalg.solve(m, g))
+    except np.linalg.LinAlgError:
+        return np.full_like(g, np.nan)
 
 
 def _cg_solve(

@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike
 
 from eng5_runner.stats._bt_batch import FloatArray, IntArray, ManyFits, PairDesign, fit_many
 from eng5_runner.stats.agreement import tau_b_ceiling
-from eng5_runner.stats.bt import as_index_array
+from eng5_runner.stats.bt import PositionModel, _slot_a_items, _soft_outcomes, as_index_array
 
 __all__ = [
     "BOOTSTRAP_METHOD",
@@ -58,13 +58,20 @@ class AgreementBootstrap:
     regularised_resamples: int
     """Resamples whose beat graph was not strongly connected (fitted with the ridge)."""
     unconverged_resamples: int
+    slot_effect_resamples: int = 0
+    """Resamples refitted with a slot effect (``position_model="global"``; the others fell
+    back to the plain model as the run's own fit would)."""
 
 
 class ComparisonSample:
-    """A run's comparisons as unique unordered pairs, ready to be re-weighted.
+    """A run's comparisons as unique pairs, ready to be re-weighted; refits use the run's model.
 
     ``winners``/``losers``: 0-based item indices, one per successful comparison.
     ``clusters``: the resampling unit of each comparison (default: its unordered pair).
+    ``position_model``/``winner_in_slot_a``/``outcomes``: as ``fit_bradley_terry`` takes
+    them, so the full-data fit and every refit are the run's own model: with
+    ``position_model="global"`` the pairs are kept *ordered* by slot and each refit also
+    estimates the slot effect b; soft ``outcomes`` set the credited share of each win.
     """
 
     def __init__(
@@ -73,6 +80,10 @@ class ComparisonSample:
         winners: ArrayLike,
         losers: ArrayLike,
         clusters: ArrayLike | None = None,
+        *,
+        position_model: PositionModel = "none",
+        winner_in_slot_a: ArrayLike | None = None,
+        outcomes: ArrayLike | None = None,
     ) -> None:
         w = as_index_array(winners, "winners", n_items)
         lo = as_index_array(losers, "losers", n_items)
@@ -81,26 +92,42 @@ class ComparisonSample:
         if np.any(w == lo):
             raise ValueError("an item cannot be compared with itself")
         self.n, self.winners, self.losers = n_items, w, lo
-        a, b = np.minimum(w, lo), np.maximum(w, lo)
-        keys, pair_of = np.unique(a * np.int64(max(n_items, 1)) + b, return_inverse=True)
-        self.design = PairDesign(n_items, keys // max(n_items, 1), keys % max(n_items, 1))
+        self.position_model: PositionModel = position_model
+        self.winner_in_slot_a = None if winner_in_slot_a is None else np.asarray(winner_in_slot_a)
+        self.outcomes = None if outcomes is None else np.asarray(outcomes, dtype=np.float64)
+        slot_a = _slot_a_items(position_model, winner_in_slot_a, w, lo)
+        y = _soft_outcomes(outcomes, w.size)
+        a = np.minimum(w, lo) if slot_a is None else slot_a
+        b = np.where(a == w, lo, w)
+        scale = np.int64(max(n_items, 1))
+        keys, pair_of = np.unique(a * scale + b, return_inverse=True)
+        self.design = PairDesign(n_items, keys // scale, keys % scale)
         self.pair_of: IntArray = pair_of.astype(np.int64)
-        self.a_won: FloatArray = (w == a).astype(np.float64)
-        if clusters is None:
-            self.cluster_of: IntArray = self.pair_of
+        won = (w == a).astype(np.float64)
+        self.a_won: FloatArray = won if y is None else np.where(w == a, y, 1.0 - y)
+        if clusters is None:  # the unordered pair, whatever the slot order
+            unordered = np.minimum(w, lo) * scale + np.maximum(w, lo)
+            self.cluster_of: IntArray = np.unique(unordered, return_inverse=True)[1].astype(
+                np.int64
+            )
         else:
             c = np.asarray(clusters).ravel()
             if c.shape != w.shape:
                 raise ValueError("clusters must have one entry per comparison")
             self.cluster_of = np.unique(c, return_inverse=True)[1].astype(np.int64)
         self.n_clusters = int(self.cluster_of.max()) + 1 if self.cluster_of.size else 0
-        self._full: tuple[float | None, FloatArray] | None = None
+        self._full: tuple[float | None, ManyFits] | None = None
         self._order = np.argsort(self.pair_of, kind="stable")
         self._starts = np.flatnonzero(np.r_[True, np.diff(self.pair_of[self._order]) != 0])
 
     @property
     def size(self) -> int:
         return int(self.winners.size)
+
+    @property
+    def slot_effect(self) -> bool:
+        """The refits estimate a slot effect (``position_model="global"``)."""
+        return self.position_model == "global"
 
     def cluster_counts(self, resamples: int, rng: np.random.Generator) -> FloatArray:
         """(resamples × clusters) multiplicities of a with-replacement draw of clusters."""
@@ -119,18 +146,32 @@ class ComparisonSample:
         a_wins = np.add.reduceat(per_comparison * won[self._order], self._starts, axis=1)
         return total, a_wins
 
-    def full_fit(self, *, ridge: float | None) -> FloatArray:
-        """θ of the data as they are (every cluster once), by the rule the refits use."""
+    def full(self, *, ridge: float | None) -> ManyFits:
+        """The fit of the data as they are (every cluster once), by the rule the refits use."""
         if self._full is None or self._full[0] != ridge:
             full = self.pair_weights(np.ones((1, self.n_clusters)))
-            self._full = (ridge, fit_many(self.design, *full, ridge=ridge).theta[0])
+            fits = fit_many(self.design, *full, ridge=ridge, slot_effect=self.slot_effect)
+            self._full = (ridge, fits)
         return self._full[1]
 
+    def full_fit(self, *, ridge: float | None) -> FloatArray:
+        """θ of the data as they are (every cluster once), by the rule the refits use."""
+        return self.full(ridge=ridge).theta[0]
+
     def refit(self, counts: FloatArray, *, ridge: float | None) -> ManyFits:
-        """One BT fit per row of cluster multiplicities, warm-started at the full-data fit."""
+        """One fit per row of cluster multiplicities, warm-started at the full-data fit."""
         total, a_wins = self.pair_weights(counts)
-        start = self.full_fit(ridge=ridge)
-        return fit_many(self.design, total, a_wins, ridge=ridge, start=start)
+        full = self.full(ridge=ridge)
+        b0 = float(full.slot_effect[0])
+        return fit_many(
+            self.design,
+            total,
+            a_wins,
+            ridge=ridge,
+            start=full.theta[0],
+            slot_effect=self.slot_effect,
+            start_b=b0 if np.isfinite(b0) else 0.0,
+        )
 
 
 def rank_agreement_many(theta: FloatArray, expert: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -194,15 +235,28 @@ def bootstrap_agreement(
     ridge: float | None = None,
     clusters: ArrayLike | None = None,
     confidence: float = 0.95,
+    position_model: PositionModel = "none",
+    winner_in_slot_a: ArrayLike | None = None,
+    outcomes: ArrayLike | None = None,
 ) -> AgreementBootstrap:
     """Bootstrap intervals of τ-b and Somers' d between ``expert`` and the BT scale.
 
-    ``expert[i]``: item i's expert value, higher = better (e.g. −grade rank).  ``ridge``:
-    the run's ``report.ridge``.  Same inputs and seed → the same interval.
+    ``expert[i]``: item i's expert value, higher = better (e.g. −grade rank).  ``ridge``,
+    ``position_model``, ``winner_in_slot_a``, ``outcomes``: the run's own fit settings
+    (``report.ridge``, ``report.position_model``, soft outcomes), used for the estimate
+    and every refit.  Same inputs and seed → the same interval.
     """
     if resamples < 1:
         raise ValueError(f"resamples must be >= 1, got {resamples}")
-    sample = ComparisonSample(n_items, winners, losers, clusters)
+    sample = ComparisonSample(
+        n_items,
+        winners,
+        losers,
+        clusters,
+        position_model=position_model,
+        winner_in_slot_a=winner_in_slot_a,
+        outcomes=outcomes,
+    )
     if sample.size == 0:
         raise ValueError("bootstrap_agreement needs at least one comparison")
     rng = np.random.default_rng(seed)
@@ -224,4 +278,5 @@ def bootstrap_agreement(
         method=BOOTSTRAP_METHOD,
         regularised_resamples=int(np.count_nonzero(fits.ridge > 0)),
         unconverged_resamples=int(np.count_nonzero(~fits.converged)),
+        slot_effect_resamples=int(np.count_nonzero(np.isfinite(fits.slot_effect))),
     )

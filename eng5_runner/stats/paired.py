@@ -36,7 +36,7 @@ from eng5_runner.stats.bootstrap import (
     rank_agreement_many,
 )
 from eng5_runner.stats.boundary import binomial_test_p
-from eng5_runner.stats.bt import as_index_array, fit_bradley_terry
+from eng5_runner.stats.bt import PositionModel, as_index_array, fit_bradley_terry
 
 __all__ = [
     "MIN_MATCHED",
@@ -114,10 +114,15 @@ def compare_paired(
     seed: int = 0,
     ridge: float | None = None,
     confidence: float = 0.95,
+    position_model: PositionModel = "none",
+    winner_in_slot_a_a: ArrayLike | None = None,
+    winner_in_slot_a_b: ArrayLike | None = None,
 ) -> PairedComparison:
     """Compare run B with run A; entry k of each array is matched comparison k.
 
     ``expert[i]``: item i's expert value, higher = better (e.g. −grade rank).
+    ``ridge``/``position_model``: the runs' fit settings, used for both point fits and every
+    refit; ``position_model="global"`` needs each run's ``winner_in_slot_a`` flags.
     """
     e = np.asarray(expert, dtype=np.float64).ravel()
     n = e.size
@@ -167,8 +172,20 @@ def compare_paired(
     remap = np.full(n, -1, dtype=np.int64)
     remap[used] = np.arange(used.size)
     sub_e = e[used]
-    sample_a = ComparisonSample(used.size, remap[wa], remap[la])
-    sample_b = ComparisonSample(used.size, remap[wb], remap[lb])
+    sample_a = ComparisonSample(
+        used.size,
+        remap[wa],
+        remap[la],
+        position_model=position_model,
+        winner_in_slot_a=winner_in_slot_a_a,
+    )
+    sample_b = ComparisonSample(
+        used.size,
+        remap[wb],
+        remap[lb],
+        position_model=position_model,
+        winner_in_slot_a=winner_in_slot_a_b,
+    )
     tau_a = _tau_point(sample_a, sub_e, ridge)
     tau_b = _tau_point(sample_b, sub_e, ridge)
     rng = np.random.default_rng(seed)
@@ -190,5 +207,12 @@ def compare_paired(
 
 
 def _tau_point(sample: ComparisonSample, expert: np.ndarray, ridge: float | None) -> float:
-    theta = fit_bradley_terry(sample.n, sample.winners, sample.losers, ridge=ridge or None).theta
+    theta = fit_bradley_terry(
+        sample.n,
+        sample.winners,
+        sample.losers,
+        ridge=ridge or None,
+        position_model=sample.position_model,
+        winner_in_slot_a=sample.winner_in_slot_a,
+    ).theta
     return float(rank_agreement_many(np.asarray(theta)[None, :], expert)[0][0])

@@ -145,7 +145,18 @@ def build_alignment(
     tau_ci = somers_ci = boot = None
     if theta is not None and graded:
         tau_ci, somers_ci, boot, boot_warning = bootstrap_info(
-            n, win_idx, lose_idx, grades_up, resamples=resamples, seed=seed, ridge=ridge
+            n,
+            win_idx,
+            lose_idx,
+            grades_up,
+            resamples=resamples,
+            seed=seed,
+            ridge=ridge,
+            model={
+                "position_model": position_model,
+                "winner_in_slot_a": np.asarray(inputs.winner_in_slot_a, dtype=bool),
+                "outcomes": inputs.outcomes,
+            },
         )
         if boot_warning:
             warnings.append(boot_warning)
