@@ -18,7 +18,7 @@ from eng5_runner.engine.batch.ledger import BatchLedger
 from eng5_runner.engine.pairing import round_robin
 from eng5_runner.engine.run_local import judge_pairs
 from eng5_runner.engine.store import SqliteStore
-from eng5_runner.errors import BatchPending, ProviderAuthError
+from eng5_runner.errors import BatchPending, PreflightFailed, ProviderAuthError
 from tests.batch.conftest import batch_settings
 from tests.fakes.batch_servers import FakeBatchServer
 
@@ -67,7 +67,7 @@ async def test_rerun_after_a_stop_during_create_adopts_the_batch(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_create_timing_out_after_the_provider_accepted_it_makes_one_batch(
-    provider, batch_server, make_settings, inventory
+    provider, batch_server, make_settings, inventory, capsys
 ):
     batch_server.hold_create_s = 3.0
     settings = batch_settings(make_settings, batch_server, provider, timeout_s=0.5)
@@ -75,6 +75,8 @@ async def test_create_timing_out_after_the_provider_accepted_it_makes_one_batch(
     records = await judge_pairs(settings, inventory, schedule, progress=False)
     assert batch_server.creates == 1 and len(batch_server.batches) == 1
     assert all(r.succeeded for r in records)
+    shown = capsys.readouterr()
+    assert "the create call failed" in shown.out + shown.err  # it did time out
     again = await judge_pairs(settings, inventory, schedule, progress=False)
     assert all(r.cached for r in again) and batch_server.creates == 1
 
@@ -186,3 +188,43 @@ async def test_a_bad_key_fails_before_any_upload(provider, make_settings, invent
     assert "\n" not in stop.value.one_line()
     assert server.uploads == 0 and server.creates == 0
     assert _ledger(settings).all_batches() == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_preflight_judges_one_comparison_synchronously_before_any_upload(
+    provider, batch_server, make_settings, inventory
+):
+    from tests.fakes.llm_servers import server_error
+
+    batch_server.add_fault(server_error(400), times=1)
+    settings = batch_settings(make_settings, batch_server, provider, preflight=True)
+    schedule = _schedule(inventory)
+    with pytest.raises(PreflightFailed) as stop:
+        await judge_pairs(settings, inventory, schedule, progress=False)
+    assert stop.value.exit_code == 2
+    assert batch_server.uploads == 0 and batch_server.creates == 0
+    records = await judge_pairs(settings, inventory, schedule, progress=False)
+    assert all(r.succeeded for r in records)
+    assert sum(r.batch_id is None for r in records) == 1  # the preflight comparison
+    assert batch_server.creates == 1
+    sync_calls = batch_server.count("/chat/completions") + batch_server.count("/v1/messages")
+    assert sync_calls == 2  # the failed preflight and the good one
+
+
+async def test_preflight_never_rejudges_a_comparison_already_in_a_batch(
+    batch_server, make_settings, inventory
+):
+    batch_server.hold = True
+    settings = batch_settings(
+        make_settings, batch_server, "openai", preflight=True, batch_wait=False
+    )
+    schedule = _schedule(inventory)
+    with pytest.raises(BatchPending):
+        await judge_pairs(settings, inventory, schedule, progress=False)
+    batch_server.release()
+    waiting = settings.model_copy(
+        update={"judge": settings.judge.model_copy(update={"batch_wait": True})}
+    )
+    records = await judge_pairs(waiting, inventory, schedule, progress=False)
+    assert all(r.succeeded for r in records)
+    assert batch_server.count("/chat/completions") == 1 and batch_server.creates == 1

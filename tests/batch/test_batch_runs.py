@@ -99,7 +99,10 @@ async def test_batches_keep_pairs_together(provider, batch_server, make_settings
             (pair,) = {p for k, p in key_pair.items() if k.startswith(prefix)}
             assert seen.setdefault(pair, batch_id) == batch_id
         assert len(nonces) == 1  # one nonce per batch ...
-    assert len({line["custom_id"][:12] for b in batch_server.batches.values() for line in b.lines}) == 3
+    assert (
+        len({line["custom_id"][:12] for b in batch_server.batches.values() for line in b.lines})
+        == 3
+    )
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

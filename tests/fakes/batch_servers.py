@@ -154,7 +154,7 @@ class FakeBatchServer(FakeLLMServer):
             "openai", lines, time.time(), body["input_file_id"], body.get("metadata") or {}
         )
         self.creates += 1
-        await asyncio.sleep(self.hold_create_s)
+        await self._hold_create()
         return self._openai_response(batch_id)
 
     async def _openai_list(self, request: web.Request) -> web.Response:
@@ -167,6 +167,12 @@ class FakeBatchServer(FakeLLMServer):
         if page:
             body |= {"first_id": page[0], "last_id": page[-1]}
         return web.json_response(body)
+
+    async def _hold_create(self) -> None:
+        """Wait ``hold_create_s`` (cut short when it is set to 0)."""
+        deadline = time.monotonic() + self.hold_create_s
+        while self.hold_create_s and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
 
     def add_foreign(self, kind: str, count: int, requests: int = 1) -> None:
         """``count`` ended batches of other clients, ``requests`` requests each (newest last)."""
@@ -304,7 +310,7 @@ class FakeBatchServer(FakeLLMServer):
         batch_id = f"msgbatch_{uuid.uuid4().hex[:24]}"
         self.batches[batch_id] = _Batch("anthropic", requests, time.time())
         self.creates += 1
-        await asyncio.sleep(self.hold_create_s)
+        await self._hold_create()
         return self._anthropic_response(batch_id)
 
     async def _anthropic_list(self, request: web.Request) -> web.Response:

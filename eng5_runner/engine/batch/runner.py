@@ -31,11 +31,11 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from eng5_runner.engine.batch.anthropic_batch import AnthropicBatchApi
 from eng5_runner.engine.batch.api import BatchApi, BatchState, ItemResult
@@ -173,7 +173,16 @@ class BatchRunner:
             await self._poll(tracked, by_key, results)
         if unsent and self.spend is not None:
             raise self.spend.error(unsent)
-        return [_for_job(results.get(job.cache_key), job) or self._missing(job) for job in jobs]
+        return [for_job(results.get(job.cache_key), job) or self._missing(job) for job in jobs]
+
+    def covered(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are in a batch still open in the ledger (never sent again)."""
+        wanted = set(keys)
+        return {
+            item.cache_key
+            for batch in self.ledger.open_batches_for(self.settings.provider, wanted)
+            for item in self.ledger.items(batch.local_id)
+        } & wanted
 
     # -- submit ----------------------------------------------------------------------
     async def _resume(self, by_key: dict[str, Job]) -> list[_Open]:
@@ -562,7 +571,11 @@ def refused(exc: ProviderError) -> bool:
     return isinstance(exc, ProviderResponseError) and not exc.retryable and not exc.malformed
 
 
-def _for_job(record: JudgementRecord | None, job: Job) -> JudgementRecord | None:
+@overload
+def for_job(record: JudgementRecord, job: Job) -> JudgementRecord: ...
+@overload
+def for_job(record: None, job: Job) -> None: ...
+def for_job(record: JudgementRecord | None, job: Job) -> JudgementRecord | None:
     """``record`` under ``job``'s comparison id (a comparison listed twice in one run)."""
     if record is None or record.comparison_id == job.request.comparison_id:
         return record
