@@ -25,14 +25,17 @@ def server() -> Iterator[FakeBatchServer]:
         yield fake
 
 
-def _command(tmp_path: Path, server: FakeBatchServer, run: str, *args: str) -> list[str]:
+def _command(
+    tmp_path: Path, server: FakeBatchServer, run: str, *args: str, provider: str = "openai"
+) -> list[str]:
+    base = server.openai_base_url if provider == "openai" else server.url
     return [
         sys.executable,
         "-m",
         "eng5_runner",
         "experiment=quickstart",
-        "judge=openai",
-        f"judge.base_url={server.openai_base_url}",
+        f"judge={provider}",
+        f"judge.base_url={base}",
         "judge.batch=true",
         "judge.batch_poll_s=0.05",
         f"cache.path={tmp_path}/store.sqlite",
@@ -42,12 +45,17 @@ def _command(tmp_path: Path, server: FakeBatchServer, run: str, *args: str) -> l
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": KEY}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "OPENAI_API_KEY": KEY,
+        "ANTHROPIC_API_KEY": KEY,
+    }
 
 
-def _run(tmp_path: Path, server: FakeBatchServer, run: str, *args: str):  # type: ignore[no-untyped-def]
+def _run(tmp_path: Path, server: FakeBatchServer, run: str, *args: str, provider: str = "openai"):  # type: ignore[no-untyped-def]
     return subprocess.run(
-        _command(tmp_path, server, run, *args),
+        _command(tmp_path, server, run, *args, provider=provider),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -83,6 +91,55 @@ def test_kill_between_submit_and_completion_then_collect(
     assert len(records) == 66
     assert all(r["status"] == "succeeded" and r["batch_id"] for r in records)
     assert server.count("/chat/completions") == 0
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_kill_while_the_provider_holds_the_create_then_rerun_pays_once(
+    server: FakeBatchServer, tmp_path: Path, provider: str
+) -> None:
+    """The provider has the batch, the runner never saw its id: the re-run adopts it."""
+    server.hold_create_s = 600.0
+    proc = subprocess.Popen(
+        _command(tmp_path, server, "killed", provider=provider),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(tmp_path),
+    )
+    deadline = time.monotonic() + 120
+    while server.creates < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert server.creates == 1, "the runner never reached the create call"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    server.hold_create_s = 0.0
+    out = _run(tmp_path, server, "collect", provider=provider)
+    assert out.returncode == 0, out.stderr
+    assert server.creates == 1  # 0 new create calls
+    lines = (tmp_path / "collect" / "comparisons.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 66
+    assert all(r["status"] == "succeeded" and r["batch_id"] for r in records)
+    assert {r["batch_id"] for r in records} == set(server.batches)
+
+
+def test_a_bad_key_in_batch_mode_is_one_line_and_exit_2(
+    server: FakeBatchServer, tmp_path: Path
+) -> None:
+    command = _command(tmp_path, server, "badkey")
+    out = subprocess.run(
+        command,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=_env(tmp_path) | {"OPENAI_API_KEY": "sk-wrong-key-0123456789"},
+    )
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    assert "sk-wrong-key-0123456789" not in out.stdout + out.stderr
+    assert server.uploads == 0 and server.creates == 0
 
 
 def test_submit_pass_exits_5_and_the_same_command_collects(
