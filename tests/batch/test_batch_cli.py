@@ -187,10 +187,12 @@ def test_batch_and_synchronous_runs_report_the_same_metrics(
 
 
 def test_sweep_submit_pass_then_collect_pass(server: FakeBatchServer, tmp_path: Path) -> None:
+    """A 2-variant sweep at batch price: submit, collect, and the metrics of a synchronous sweep."""
     server.hold = True
+    server.answer_fn = _answer
 
-    def sweep(name: str) -> subprocess.CompletedProcess[str]:
-        command = _command(tmp_path, server, "unused", "judge.batch_wait=false")
+    def sweep(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        command = _command(tmp_path, server, "unused", "judge.batch_wait=false", *extra)
         command[3:3] = ["-m"]
         command += [
             f"hydra.sweep.dir={tmp_path}/{name}",
@@ -214,5 +216,17 @@ def test_sweep_submit_pass_then_collect_pass(server: FakeBatchServer, tmp_path: 
     second = sweep("collect")
     assert second.returncode == 0, second.stderr
     assert server.creates == 2
+    assert server.count("/chat/completions") == 0
     data = json.loads((tmp_path / "collect" / "sweep_summary.json").read_text())
     assert [row["status"] for row in data["rows"]] == ["success", "success"]
+
+    sync = sweep("sync", "judge.batch=false", f"cache.path={tmp_path}/sync.sqlite")
+    assert sync.returncode == 0, sync.stderr
+    assert server.count("/chat/completions") == 2 * 66
+    want = json.loads((tmp_path / "sync" / "sweep_summary.json").read_text())
+    for got_row, want_row in zip(data["rows"], want["rows"], strict=True):
+        variant = [o for o in got_row["overrides"] if o.startswith("system_prompt=")]
+        assert variant == [o for o in want_row["overrides"] if o.startswith("system_prompt=")]
+        assert got_row["metrics"] == want_row["metrics"]
+        assert got_row["comparisons"] == want_row["comparisons"] == 66
+        assert got_row["cost_usd"] == pytest.approx(want_row["cost_usd"] / 2, rel=0.05)
