@@ -18,7 +18,12 @@ from eng5_runner.engine.batch.ledger import BatchLedger
 from eng5_runner.engine.pairing import round_robin
 from eng5_runner.engine.run_local import judge_pairs
 from eng5_runner.engine.store import SqliteStore
-from eng5_runner.errors import BatchPending, PreflightFailed, ProviderAuthError
+from eng5_runner.errors import (
+    BatchPending,
+    PreflightFailed,
+    ProviderAuthError,
+    ProviderRateLimited,
+)
 from tests.batch.conftest import batch_settings
 from tests.fakes.batch_servers import FakeBatchServer
 
@@ -228,3 +233,26 @@ async def test_preflight_never_rejudges_a_comparison_already_in_a_batch(
     records = await judge_pairs(waiting, inventory, schedule, progress=False)
     assert all(r.succeeded for r in records)
     assert batch_server.count("/chat/completions") == 1 and batch_server.creates == 1
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_429s_on_create_and_status_are_waited_out_not_resubmitted(
+    provider, batch_server, make_settings, inventory
+):
+    batch_server.rate_limited = 2
+    batch_server.rate_limited_checks = 2
+    settings = batch_settings(make_settings, batch_server, provider, max_retries=2)
+    records = await judge_pairs(settings, inventory, _schedule(inventory), progress=False)
+    assert all(r.succeeded for r in records)
+    assert batch_server.creates == 1
+    assert batch_server.rate_limited == batch_server.rate_limited_checks == 0
+
+
+async def test_a_create_still_429_after_its_retries_is_forgotten(
+    batch_server, make_settings, inventory
+):
+    batch_server.rate_limited = 2
+    settings = batch_settings(make_settings, batch_server, "anthropic", max_retries=1)
+    with pytest.raises(ProviderRateLimited):
+        await judge_pairs(settings, inventory, _schedule(inventory), progress=False)
+    assert batch_server.creates == 0 and _ledger(settings).all_batches() == []

@@ -86,6 +86,10 @@ class FakeBatchServer(FakeLLMServer):
     retrieves: int = 0
     lists: int = 0
     hold_create_s: float = 0.0
+    rate_limited: int = 0
+    """The next this many batch creates get 429 (Retry-After: 0)."""
+    rate_limited_checks: int = 0
+    """The next this many batch status checks get 429 (Retry-After: 0)."""
     batches: dict[str, _Batch] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -142,6 +146,8 @@ class FakeBatchServer(FakeLLMServer):
         denied = self._check_key(request, "openai")
         if denied is not None:
             return denied
+        if self._throttled():
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         body = await request.json()
         data = self.files.get(body.get("input_file_id", ""))
         if data is None:
@@ -167,6 +173,16 @@ class FakeBatchServer(FakeLLMServer):
         if page:
             body |= {"first_id": page[0], "last_id": page[-1]}
         return web.json_response(body)
+
+    def _throttled(self, *, checks: bool = False) -> bool:
+        left = self.rate_limited_checks if checks else self.rate_limited
+        if left <= 0:
+            return False
+        if checks:
+            self.rate_limited_checks -= 1
+        else:
+            self.rate_limited -= 1
+        return True
 
     async def _hold_create(self) -> None:
         """Wait ``hold_create_s`` (cut short when it is set to 0)."""
@@ -203,6 +219,8 @@ class FakeBatchServer(FakeLLMServer):
 
     async def _openai_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
+        if self._throttled(checks=True):
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         if batch_id not in self.batches:
             return _error(404, "no such batch")
         self._advance(batch_id)
@@ -303,6 +321,8 @@ class FakeBatchServer(FakeLLMServer):
         denied = self._check_key(request, "anthropic")
         if denied is not None:
             return denied
+        if self._throttled():
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         body = await request.json()
         requests = body.get("requests")
         if not isinstance(requests, list) or not requests:
@@ -325,6 +345,8 @@ class FakeBatchServer(FakeLLMServer):
 
     async def _anthropic_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
+        if self._throttled(checks=True):
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         if batch_id not in self.batches:
             return _error(404, "no such batch")
         self._advance(batch_id)

@@ -565,8 +565,8 @@ class BatchRunner:
 
 
 def refused(exc: ProviderError) -> bool:
-    """The provider certainly did not create the batch (a 4xx or a rejected key)."""
-    if isinstance(exc, ProviderAuthError):
+    """The provider certainly did not create the batch (a 4xx, a 429 or a rejected key)."""
+    if isinstance(exc, ProviderAuthError | ProviderRateLimited):
         return True
     return isinstance(exc, ProviderResponseError) and not exc.retryable and not exc.malformed
 
