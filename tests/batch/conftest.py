@@ -10,6 +10,7 @@ import pytest
 from tests.engine.conftest import inventory, make_settings  # noqa: F401  (fixtures)
 from tests.engine.engine_support import FAKE_KEY
 from tests.fakes.batch_servers import FakeBatchServer
+from tests.store.conftest import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -90,9 +91,18 @@ async def test_batches_keep_pairs_together(provider, batch_server, make_settings
     seen: dict[frozenset[str], str] = {}
     for batch_id, batch in batch_server.batches.items():
         assert len(batch.lines) <= 5
+        nonces = set()
         for line in batch.lines:
-            pair = key_pair[line["custom_id"]]
+            assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", line["custom_id"])
+            nonce, _, prefix = line["custom_id"].partition("_")
+            nonces.add(nonce)
+            (pair,) = {p for k, p in key_pair.items() if k.startswith(prefix)}
             assert seen.setdefault(pair, batch_id) == batch_id
+        assert len(nonces) == 1  # one nonce per batch ...
+    assert (
+        len({line["custom_id"][:12] for b in batch_server.batches.values() for line in b.lines})
+        == 3
+    )
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -113,53 +123,6 @@ async def test_submit_then_collect_never_submits_twice(
     records = await judge_pairs(settings, inventory, schedule, progress=False)
     assert batch_server.creates == 1
     assert len(records) == len(schedule)
-    assert all(r.succeeded for r in records)
-
-
-async def test_batch_written_down_but_id_lost_is_found_by_its_local_id(
-    batch_server, make_settings, inventory
-):
-    """A kill between the provider's create and the ledger update: found via metadata."""
-    from eng5_runner.engine.batch.runner import BatchRunner
-    from eng5_runner.engine.http import build_client
-    from eng5_runner.engine.run_local import ComparisonInputs
-    from eng5_runner.engine.scheduler import Job
-    from eng5_runner.engine.store import cache_key, open_store
-
-    batch_server.hold = True
-    settings = batch_settings(make_settings, batch_server, "openai")
-    schedule = _schedule(inventory)
-    inputs = ComparisonInputs(settings, inventory)
-    store = open_store(settings.cache)
-    client = build_client(settings.judge)
-    try:
-        runner = BatchRunner(
-            settings.judge, store=store, client=client, prompt_for=inputs.prompt, sink=print
-        )
-        jobs = [Job(r, cache_key(inputs.inputs(r))) for r in schedule]
-        data = {j.cache_key: inputs.inputs(j.request) for j in jobs}
-        from eng5_runner.engine.batch.ledger import LedgerItem
-        from eng5_runner.engine.batch.requests import request_body
-
-        items = [LedgerItem(j.cache_key, j.request, data[j.cache_key]) for j in jobs]
-        local_id = runner.ledger.begin("openai", settings.judge.model, items)
-        lines = [
-            __import__("json")
-            .dumps(
-                runner.api.line(j.cache_key, request_body(runner.judge, inputs.prompt(j.request)))
-            )
-            .encode()
-            for j in jobs
-        ]
-        await runner.api.create(lines, local_id)  # ... and the process dies here
-    finally:
-        await client.aclose()
-        assert store is not None
-        store.close()
-    assert batch_server.creates == 1
-    batch_server.release()
-    records = await judge_pairs(settings, inventory, schedule, progress=False)
-    assert batch_server.creates == 1
     assert all(r.succeeded for r in records)
 
 

@@ -5,8 +5,12 @@ endpoints stay available, for ``judge.batch_fallback=sync``) with
 
 - OpenAI: ``POST /v1/files`` (multipart, purpose ``batch``), ``POST /v1/batches``,
   ``GET /v1/batches`` (list), ``GET /v1/batches/{id}``, ``GET /v1/files/{id}/content``;
-- Anthropic: ``POST /v1/messages/batches``, ``GET /v1/messages/batches/{id}`` and its
-  ``results_url`` (JSONL).
+- Anthropic: ``POST /v1/messages/batches``, ``GET /v1/messages/batches`` (list),
+  ``GET /v1/messages/batches/{id}`` and its ``results_url`` (JSONL).
+
+Both lists are newest first and paginated as the real APIs are (``limit``,
+``after`` / ``after_id``, ``has_more``, ``last_id``); :meth:`add_foreign`
+fills them with other clients' batches.
 
 Bodies are the SDKs' own models (``Batch``, ``FileObject``, ``MessageBatch``,
 ``MessageBatchIndividualResponse``); each request's answer is built by the
@@ -15,11 +19,15 @@ batch ends after ``polls_to_finish`` status checks (slow completion: more
 polls; ``hold=True``: never, until :meth:`release`). Faults: requests whose
 user text contains ``expire_match`` expire, ``error_match`` get a
 per-request error, and the next ``fail_batches`` batches fail as a whole.
-Every create is counted (``creates``).
+Every create is counted (``creates``); ``hold_create_s`` keeps a create's
+response back that long *after* the batch was recorded (a client that times
+out or is killed then never learns the id the provider has). ``lists``
+counts list calls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -78,6 +86,12 @@ class FakeBatchServer(FakeLLMServer):
     creates: int = 0
     uploads: int = 0
     retrieves: int = 0
+    lists: int = 0
+    hold_create_s: float = 0.0
+    rate_limited: int = 0
+    """The next this many batch creates get 429 (Retry-After: 0)."""
+    rate_limited_checks: int = 0
+    """The next this many batch status checks get 429 (Retry-After: 0)."""
     batches: dict[str, _Batch] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -95,6 +109,7 @@ class FakeBatchServer(FakeLLMServer):
         app.router.add_get("/v1/batches", self._openai_list)
         app.router.add_get("/v1/batches/{batch_id}", self._openai_retrieve)
         app.router.add_post("/v1/messages/batches", self._anthropic_create)
+        app.router.add_get("/v1/messages/batches", self._anthropic_list)
         app.router.add_get("/v1/messages/batches/{batch_id}", self._anthropic_retrieve)
         app.router.add_get("/v1/messages/batches/{batch_id}/results", self._anthropic_results)
         return app
@@ -133,6 +148,8 @@ class FakeBatchServer(FakeLLMServer):
         denied = self._check_key(request, "openai")
         if denied is not None:
             return denied
+        if self._throttled():
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         body = await request.json()
         data = self.files.get(body.get("input_file_id", ""))
         if data is None:
@@ -147,19 +164,67 @@ class FakeBatchServer(FakeLLMServer):
             "openai", lines, time.time(), body["input_file_id"], body.get("metadata") or {}
         )
         self.creates += 1
+        await self._hold_create()
         return self._openai_response(batch_id)
 
     async def _openai_list(self, request: web.Request) -> web.Response:
-        data = [
-            json.loads(self._openai_batch(i).model_dump_json())
-            for i, b in reversed(self.batches.items())
-            if b.kind == "openai"
-        ]
-        body = {"object": "list", "data": data, "has_more": False}
+        denied = self._check_key(request, "openai")
+        if denied is not None:
+            return denied
+        page, more = self._page(request, "openai", "after")
+        data = [json.loads(self._openai_batch(i).model_dump_json()) for i in page]
+        body = {"object": "list", "data": data, "has_more": more}
+        if page:
+            body |= {"first_id": page[0], "last_id": page[-1]}
         return web.json_response(body)
+
+    def _throttled(self, *, checks: bool = False) -> bool:
+        left = self.rate_limited_checks if checks else self.rate_limited
+        if left <= 0:
+            return False
+        if checks:
+            self.rate_limited_checks -= 1
+        else:
+            self.rate_limited -= 1
+        return True
+
+    async def _hold_create(self) -> None:
+        """Wait ``hold_create_s`` (cut short when it is set to 0)."""
+        deadline = time.monotonic() + self.hold_create_s
+        while self.hold_create_s and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    def add_foreign(self, kind: str, count: int, requests: int = 1) -> None:
+        """``count`` ended batches of other clients, ``requests`` requests each (newest last)."""
+        prefix = "batch" if kind == "openai" else "msgbatch"
+        for _ in range(count):
+            ids = [f"other_{uuid.uuid4().hex[:12]}" for _ in range(requests)]
+            batch = _Batch(kind, [{"custom_id": i} for i in ids], time.time(), ended=True)
+            batch.counts = {"expired": requests} if kind == "anthropic" else {"failed": requests}
+            batch.results = [
+                MessageBatchIndividualResponse(
+                    custom_id=i, result=MessageBatchExpiredResult(type="expired")
+                )
+                .model_dump_json()
+                .encode()
+                for i in ids
+            ]
+            self.batches[f"{prefix}_{uuid.uuid4().hex[:24]}"] = batch
+
+    def _page(self, request: web.Request, kind: str, cursor: str) -> tuple[list[str], bool]:
+        """One page of ``kind``'s batch ids, newest first, after the cursor."""
+        self.lists += 1
+        ids = [i for i, b in reversed(self.batches.items()) if b.kind == kind]
+        after = request.query.get(cursor)
+        if after in ids:
+            ids = ids[ids.index(after) + 1 :]
+        limit = int(request.query.get("limit", "20"))
+        return ids[:limit], len(ids) > limit
 
     async def _openai_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
+        if self._throttled(checks=True):
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         if batch_id not in self.batches:
             return error_response(404, "no such batch")
         self._advance(batch_id)
@@ -260,6 +325,8 @@ class FakeBatchServer(FakeLLMServer):
         denied = self._check_key(request, "anthropic")
         if denied is not None:
             return denied
+        if self._throttled():
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         body = await request.json()
         requests = body.get("requests")
         if not isinstance(requests, list) or not requests:
@@ -267,10 +334,23 @@ class FakeBatchServer(FakeLLMServer):
         batch_id = f"msgbatch_{uuid.uuid4().hex[:24]}"
         self.batches[batch_id] = _Batch("anthropic", requests, time.time())
         self.creates += 1
+        await self._hold_create()
         return self._anthropic_response(batch_id)
+
+    async def _anthropic_list(self, request: web.Request) -> web.Response:
+        denied = self._check_key(request, "anthropic")
+        if denied is not None:
+            return denied
+        page, more = self._page(request, "anthropic", "after_id")
+        data = [json.loads(self._anthropic_batch(i).model_dump_json()) for i in page]
+        body: dict[str, Any] = {"data": data, "has_more": more}
+        body |= {"first_id": page[0], "last_id": page[-1]} if page else {}
+        return web.json_response(body)
 
     async def _anthropic_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
+        if self._throttled(checks=True):
+            return _error(429, "batch rate limit", {"Retry-After": "0"})
         if batch_id not in self.batches:
             return error_response(404, "no such batch")
         self._advance(batch_id)
@@ -283,6 +363,10 @@ class FakeBatchServer(FakeLLMServer):
         return web.Response(body=b"\n".join(b.results) + b"\n", content_type="application/binary")
 
     def _anthropic_response(self, batch_id: str) -> web.Response:
+        batch = self._anthropic_batch(batch_id)
+        return web.Response(text=batch.model_dump_json(), content_type="application/json")
+
+    def _anthropic_batch(self, batch_id: str) -> MessageBatch:
         b = self.batches[batch_id]
         n = len(b.lines)
         created = datetime.fromtimestamp(b.created_at, UTC)
@@ -293,7 +377,7 @@ class FakeBatchServer(FakeLLMServer):
             expired=b.counts.get("expired", 0),
             canceled=0,
         )
-        batch = MessageBatch(
+        return MessageBatch(
             id=batch_id,
             type="message_batch",
             processing_status="ended" if b.ended else "in_progress",
@@ -305,7 +389,6 @@ class FakeBatchServer(FakeLLMServer):
             archived_at=None,
             cancel_initiated_at=None,
         )
-        return web.Response(text=batch.model_dump_json(), content_type="application/json")
 
     def _anthropic_results_of(self, b: _Batch) -> None:
         counts = {"succeeded": 0, "errored": 0, "expired": 0}

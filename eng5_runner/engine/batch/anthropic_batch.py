@@ -6,6 +6,13 @@ transform of up to 100,000 typed params), polled with
 ``messages.batches.retrieve`` and read with ``messages.batches.results``
 (the JSONL stream at ``results_url``): ``succeeded`` with a Message,
 ``errored``, ``canceled`` or ``expired``.
+
+Message batches carry no metadata, so a batch whose id was never written
+down (a kill or a timeout during the create call) is found by listing the
+account's batches (``messages.batches.list``, newest first, every page back
+to the ledger row's creation minus the clock skew) and keeping those with
+the ledger's request count; the runner then proves ownership from the
+results' custom_ids, which start with the ledger batch's nonce.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from anthropic import AsyncAnthropic
 from anthropic.types.messages import MessageBatch
 
 from eng5_runner.engine.batch.api import BatchState, ItemResult
+
+PAGE = 100
 
 
 def batch_state(batch: MessageBatch) -> BatchState:
@@ -34,6 +43,7 @@ def batch_state(batch: MessageBatch) -> BatchState:
         succeeded=counts.succeeded,
         failed=failed,
         expires_at=_timestamp(batch.expires_at),
+        created_at=batch.created_at.timestamp(),
     )
 
 
@@ -62,8 +72,18 @@ class AnthropicBatchApi:
     async def retrieve(self, batch_id: str) -> BatchState:
         return batch_state(await self.client.messages.batches.retrieve(batch_id))
 
-    async def find(self, local_id: str) -> BatchState | None:
-        return None  # message batches carry no metadata to match on
+    async def check(self) -> None:
+        await self.client.messages.batches.list(limit=1)
+
+    async def find(self, local_id: str, requests: int, since: float) -> list[BatchState]:
+        found: list[BatchState] = []
+        async for batch in self.client.messages.batches.list(limit=PAGE):
+            if batch.created_at.timestamp() < since:
+                break  # newest first: everything further is older
+            state = batch_state(batch)
+            if state.total == requests:
+                found.append(state)
+        return found
 
     async def results(self, state: BatchState) -> AsyncIterator[ItemResult]:
         decoder = await self.client.messages.batches.results(state.batch_id)

@@ -25,6 +25,10 @@ class BatchState:
     """Why the whole batch failed (then every request of it failed)."""
     output_ids: tuple[str, ...] = ()
     """OpenAI: the output and error file ids."""
+    created_at: float | None = None
+    """Unix time the provider created the batch."""
+    owned: bool = False
+    """Provably this ledger batch's (OpenAI: its local id in the metadata)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +56,17 @@ class BatchApi(Protocol):
         """The batch's current state."""
         ...
 
-    async def find(self, local_id: str) -> BatchState | None:
-        """A batch created under ``local_id`` whose id was never written down, if any."""
+    async def check(self) -> None:
+        """A free authenticated call: a bad key fails here, before any upload or create."""
+        ...
+
+    async def find(self, local_id: str, requests: int, since: float) -> list[BatchState]:
+        """Batches created since ``since`` (Unix time) that may be ``local_id``'s.
+
+        Every batch listed back to ``since`` is considered (all pages): those
+        that provably are ``local_id``'s (``owned``), else those with
+        ``requests`` requests, whose ownership is checked on their results.
+        """
         ...
 
     def results(self, state: BatchState) -> AsyncIterator[ItemResult]:

@@ -4,6 +4,12 @@
 (per-request errors, expiries, a failed batch, malformed answers) through the
 normal scheduler in the same run; their batch failures stay in the store's
 failure table, and only the final record of each comparison is reported.
+
+``judge.preflight=true`` judges the first comparison synchronously (the same
+preflight as a synchronous run, at the synchronous price) before anything is
+uploaded: a wrong model or parameter stops the run in seconds with
+:class:`~eng5_runner.errors.PreflightFailed`. Without it the runner still makes
+one free authenticated call first, so a bad key fails before any upload.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from eng5_runner.engine.batch.progress import BatchProgress
-from eng5_runner.engine.batch.runner import BatchRunner
+from eng5_runner.engine.batch.runner import BatchRunner, for_job
 from eng5_runner.engine.http import SdkHttpClient, build_client
 from eng5_runner.engine.records import JudgementRecord
 from eng5_runner.engine.scheduler import Job, ProgressDisplay
@@ -69,7 +75,20 @@ async def judge_in_batches(
             spend=spend_guard(settings),
             progress=BatchProgress(enabled=progress and settings.show_progress),
         )
-        records = await runner.run(jobs, key_data)
+        checked: JudgementRecord | None = None
+        if settings.judge.preflight:
+            covered = runner.covered(job.cache_key for job in jobs)
+            head = next((job for job in jobs if job.cache_key not in covered), None)
+            if head is not None:  # PreflightFailed when it fails
+                (checked,) = await sync_judge([head], sink, client, display)
+        rest = [job for job in jobs if checked is None or job.cache_key != checked.cache_key]
+        batched = iter(await runner.run(rest, key_data))
+        records = [
+            next(batched)
+            if checked is None or job.cache_key != checked.cache_key
+            else for_job(checked, job)
+            for job in jobs
+        ]
         retry = [i for i, r in enumerate(records) if not r.succeeded]
         if fallback and retry:
             again = await sync_judge([jobs[i] for i in retry], sink, client, display)

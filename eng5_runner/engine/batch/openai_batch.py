@@ -6,6 +6,10 @@ the ledger's local id in ``metadata``), ``batches.retrieve`` polls it, and
 ``files.content`` downloads the output file (successes and per-request HTTP
 errors) and the error file (requests that failed or expired, ``batch_expired``).
 A ``failed`` batch (its input did not validate) carries ``errors``.
+
+A batch whose id was never written down is found by its local id in the
+metadata, listing every page of ``batches.list`` (newest first) back to the
+ledger row's creation minus the clock skew.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from eng5_runner.engine.batch.api import BatchState, ItemResult
 
 ENDED = {"completed", "failed", "expired", "cancelled"}
 LOCAL_ID_KEY = "eng5_local_id"
+PAGE = 100
 
 
-def batch_state(batch: Batch) -> BatchState:
-    """The provider-neutral view of an SDK ``Batch``."""
+def batch_state(batch: Batch, owner: str | None = None) -> BatchState:
+    """The provider-neutral view of an SDK ``Batch`` (``owned`` if created under ``owner``)."""
     counts = batch.request_counts
     error = None
     if batch.status == "failed":
@@ -42,6 +47,8 @@ def batch_state(batch: Batch) -> BatchState:
         expires_at=float(batch.expires_at) if batch.expires_at else None,
         error=error,
         output_ids=tuple(i for i in (batch.output_file_id, batch.error_file_id) if i),
+        created_at=float(batch.created_at),
+        owned=owner is not None and (batch.metadata or {}).get(LOCAL_ID_KEY) == owner,
     )
 
 
@@ -73,12 +80,17 @@ class OpenAIBatchApi:
     async def retrieve(self, batch_id: str) -> BatchState:
         return batch_state(await self.client.batches.retrieve(batch_id))
 
-    async def find(self, local_id: str) -> BatchState | None:
-        page = await self.client.batches.list(limit=100)
-        for batch in page.data:
-            if (batch.metadata or {}).get(LOCAL_ID_KEY) == local_id:
-                return batch_state(batch)
-        return None
+    async def check(self) -> None:
+        await self.client.batches.list(limit=1)
+
+    async def find(self, local_id: str, requests: int, since: float) -> list[BatchState]:
+        async for batch in self.client.batches.list(limit=PAGE):
+            if batch.created_at < since:
+                break  # newest first: everything further is older
+            state = batch_state(batch, local_id)
+            if state.owned:
+                return [state]
+        return []
 
     async def results(self, state: BatchState) -> AsyncIterator[ItemResult]:
         for file_id in state.output_ids:
