@@ -149,7 +149,7 @@ class FakeBatchServer(FakeLLMServer):
         if denied is not None:
             return denied
         if self._throttled():
-            return _error(429, "batch rate limit", {"Retry-After": "0"})
+            return error_response(429, "batch rate limit", {"Retry-After": "0"})
         body = await request.json()
         data = self.files.get(body.get("input_file_id", ""))
         if data is None:
@@ -224,7 +224,7 @@ class FakeBatchServer(FakeLLMServer):
     async def _openai_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
         if self._throttled(checks=True):
-            return _error(429, "batch rate limit", {"Retry-After": "0"})
+            return error_response(429, "batch rate limit", {"Retry-After": "0"})
         if batch_id not in self.batches:
             return error_response(404, "no such batch")
         self._advance(batch_id)
@@ -326,7 +326,7 @@ class FakeBatchServer(FakeLLMServer):
         if denied is not None:
             return denied
         if self._throttled():
-            return _error(429, "batch rate limit", {"Retry-After": "0"})
+            return error_response(429, "batch rate limit", {"Retry-After": "0"})
         body = await request.json()
         requests = body.get("requests")
         if not isinstance(requests, list) or not requests:
@@ -350,7 +350,7 @@ class FakeBatchServer(FakeLLMServer):
     async def _anthropic_retrieve(self, request: web.Request) -> web.Response:
         batch_id = request.match_info["batch_id"]
         if self._throttled(checks=True):
-            return _error(429, "batch rate limit", {"Retry-After": "0"})
+            return error_response(429, "batch rate limit", {"Retry-After": "0"})
         if batch_id not in self.batches:
             return error_response(404, "no such batch")
         self._advance(batch_id)
