@@ -69,6 +69,12 @@ def _outcomes(artefact: Mapping[str, Any], anchors: set[str]) -> dict[tuple[str,
     return out
 
 
+def _position_model(artefact: Mapping[str, Any]) -> str:
+    """The run's ``report.position_model`` as its artefact records it (``none`` if absent)."""
+    fit = (artefact.get("analysis") or {}).get("position_fit") or {}
+    return str(fit.get("position_model") or "none")
+
+
 def compare_runs(
     current: Mapping[str, Any],
     reference: Mapping[str, Any],
@@ -78,7 +84,10 @@ def compare_runs(
     seed: int = 0,
     ridge: float | None = None,
 ) -> PairedResult:
-    """Run ``current`` (B) against ``reference`` (A), both artefact dicts."""
+    """Run ``current`` (B) against ``reference`` (A), both artefact dicts.
+
+    Both fits carry the slot effect when both runs fitted it (``report.position_model=global``).
+    """
     grades_a, grades_b = _anchor_grades(reference), _anchor_grades(current)
     shared = {k for k in grades_a.keys() & grades_b.keys() if grades_a[k] == grades_b[k]}
     ids = sorted(shared)
@@ -93,8 +102,19 @@ def compare_runs(
         return win, lose
 
     (wa, la), (wb, lb) = arrays(run_a), arrays(run_b)
+    both_global = _position_model(current) == _position_model(reference) == "global"
     result = stats.compare_paired(
-        expert, wa, la, wb, lb, resamples=resamples, seed=seed, ridge=ridge
+        expert,
+        wa,
+        la,
+        wb,
+        lb,
+        resamples=resamples,
+        seed=seed,
+        ridge=ridge,
+        position_model="global" if both_global else "none",
+        winner_in_slot_a_a=[run_a[k] == k[0] for k in keys],
+        winner_in_slot_a_b=[run_b[k] == k[0] for k in keys],
     )
     return PairedResult(
         run_dir=reference_dir,
