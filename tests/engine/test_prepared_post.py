@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -152,3 +153,25 @@ async def test_only_plain_clients_are_replayed(make_settings, http_client, monke
         return "k"
 
     assert not replayable(AsyncOpenAI(api_key=provider, http_client=http_client))
+
+
+def test_body_bytes_are_the_sdks_own():
+    from openai._utils._json import openapi_dumps
+
+    body = {
+        "model": "gpt-5.1",
+        "messages": [
+            {"role": "system", "content": "Examiner — naïve “quotes” \\ \" \n\t é 日本 🙂"},
+            {"role": "user", "content": "Essay A\u2028B\x00 " * 50},
+        ],
+        "max_completion_tokens": 777,
+        "temperature": 0.1,
+        "top_p": 1e-05,
+        "seed": 2**40,
+        "stream": False,
+        "metadata": None,
+        "response_format": {"type": "json_schema", "json_schema": {"strict": True, "n": [1.5, 2]}},
+    }
+    assert json.loads(encode_body(body)) == json.loads(openapi_dumps(body)) == body
+    del body["top_p"]  # 1e-05 is written 0.00001: same value, other spelling
+    assert encode_body(body) == openapi_dumps(body)

@@ -19,7 +19,6 @@ client (Azure OpenAI, refreshed credentials) sends every call through
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 
 import anyio
 import httpx2
+from pydantic_core import to_json
 
 REPLAYABLE_CLIENTS = frozenset({"AsyncOpenAI", "AsyncAnthropic"})
 _PER_CALL_AUTH = (
@@ -37,13 +37,17 @@ _PER_CALL_AUTH = (
 )
 _BODY_HEADERS = frozenset({"content-length", "transfer-encoding"})
 _TRANSPORT_ERRORS = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-"""The SDKs' own body encoding (``openapi_dumps``): identical bytes on the wire."""
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
-    """A JSON request body as the SDK would encode it."""
-    return _ENCODER.encode(body).encode()
+    """A JSON request body, as the SDK encodes it (``openapi_dumps``), ~6x faster.
+
+    pydantic-core writes the same compact UTF-8 JSON as the SDK's
+    ``json.dumps(ensure_ascii=False, separators=(",", ":"))``: strings, ints
+    and structure byte for byte; a float may be spelled differently for the
+    same value (``0.00001`` for ``1e-05``). See tests/engine/test_prepared_post.py.
+    """
+    return to_json(body)
 
 
 def replayable(client: Any) -> bool:
