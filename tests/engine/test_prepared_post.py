@@ -161,7 +161,7 @@ def test_body_bytes_are_the_sdks_own():
     body = {
         "model": "gpt-5.1",
         "messages": [
-            {"role": "system", "content": "Examiner — naïve “quotes” \\ \" \n\t é 日本 🙂"},
+            {"role": "system", "content": 'Examiner — naïve “quotes” \\ " \n\t é 日本 🙂'},
             {"role": "user", "content": "Essay A\u2028B\x00 " * 50},
         ],
         "max_completion_tokens": 777,
