@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 from eng5_runner.engine.batch.pricing import BatchPricer
-from eng5_runner.engine.batch.requests import BATCH_PROVIDERS
 from eng5_runner.engine.batch.splitter import PROVIDER_LIMITS
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.handlers.steps.cost_estimate import CostEstimate
@@ -24,6 +23,9 @@ BATCH_TURNAROUND = "usually under 1 h, at most 24 h (the completion window)"
 
 def batch_estimate(judge: JudgeSettings, estimate: CostEstimate) -> dict[str, Any] | None:
     """Sync vs batch for a batch-capable provider, else None."""
+    # engine.batch.requests imports both provider SDKs (seconds): only when planning
+    from eng5_runner.engine.batch.requests import BATCH_PROVIDERS
+
     if judge.provider not in BATCH_PROVIDERS:
         return None
     usage = TokenUsage(
