@@ -175,3 +175,10 @@ def test_body_bytes_are_the_sdks_own():
     assert json.loads(encode_body(body)) == json.loads(openapi_dumps(body)) == body
     del body["top_p"]  # 1e-05 is written 0.00001: same value, other spelling
     assert encode_body(body) == openapi_dumps(body)
+
+
+def test_batch_estimate_covers_the_batch_providers():
+    from eng5_runner.engine.batch.requests import BATCH_PROVIDERS
+    from eng5_runner.engine.batch.splitter import PROVIDER_LIMITS
+
+    assert set(PROVIDER_LIMITS) == set(BATCH_PROVIDERS)
