@@ -9,7 +9,10 @@ The server runs in a separate process so this event loop measures only the
 client. Ideal rate = concurrency / 0.05 s. Also times the simulated judge on
 66 comparisons (12 anchors, round robin) with a fresh SQLite store.
 
-    python bench/bench_throughput.py [--runs 5] [--n 1000]
+    python bench/bench_throughput.py [--runs 5] [--n 1000] [--concurrency 64] [--transports aiohttp]
+
+The table also gives the client's CPU ms per comparison (``time.process_time``),
+the comparable number when other jobs share the machine.
 
 Prints markdown tables (copy them into docs/performance.md).
 """
@@ -96,18 +99,21 @@ def fake_openai_settings(url: str, concurrency: int) -> RunnerSettings:
     )
 
 
-async def http_run(url: str, kind: TransportKind, concurrency: int, n: int) -> tuple[float, int]:
+async def http_run(
+    url: str, kind: TransportKind, concurrency: int, n: int
+) -> tuple[float, float, int]:
+    """(comparisons/s, client CPU ms per comparison, failed) of one run."""
     run = fake_openai_settings(url, concurrency)
     inv = inventory(46)
     requests = round_robin([e.essay_id for e in inv.anchors])[:n]
     client = build_client(run.judge, kind=kind)
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         records = await judge_pairs(run, inv, requests, progress=False, client=client)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         await client.aclose()
-    return len(records) / elapsed, sum(not r.succeeded for r in records)
+    return len(records) / elapsed, 1000 * cpu / len(records), sum(not r.succeeded for r in records)
 
 
 async def simulated_run(store_dir: Path, index: int) -> tuple[float, float]:
@@ -146,21 +152,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="local engine throughput benchmark")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16, 64])
+    parser.add_argument("--transports", nargs="+", default=["httpx", "aiohttp"])
     args = parser.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "bench-not-a-key")
     process, url = start_server()
     rows = []
     try:
-        for concurrency in (4, 16, 64):
-            for kind in ("httpx", "aiohttp"):
+        for concurrency in args.concurrency:
+            for kind in args.transports:
                 asyncio.run(http_run(url, kind, concurrency, 50))  # warm-up
-                rates, failures = [], 0
+                rates, cpus, failures = [], [], 0
                 for _ in range(args.runs):
-                    rate, failed = asyncio.run(http_run(url, kind, concurrency, args.n))
+                    rate, cpu, failed = asyncio.run(http_run(url, kind, concurrency, args.n))
                     rates.append(rate)
+                    cpus.append(cpu)
                     failures += failed
                 rows.append(
-                    (concurrency, kind, statistics.median(rates), min(rates), max(rates), failures)
+                    (
+                        concurrency,
+                        kind,
+                        statistics.median(rates),
+                        min(rates),
+                        max(rates),
+                        statistics.median(cpus),
+                        failures,
+                    )
                 )
                 print(f"  c={concurrency} {kind}: {[round(r) for r in rates]}", file=sys.stderr)
     finally:
@@ -170,13 +187,16 @@ def main() -> None:
         f"{args.n} comparisons, fake OpenAI server with {LATENCY_S * 1000:.0f} ms latency "
         f"in its own process; median of {args.runs} runs (min-max)\n"
     )
-    print("| concurrency | transport | comparisons/s | range | ideal | % of ideal | failed |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
-    for concurrency, kind, median, low, high, failures in rows:
+    print(
+        "| concurrency | transport | comparisons/s | range | ideal | % of ideal "
+        "| client CPU ms/comparison | failed |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for concurrency, kind, median, low, high, cpu, failures in rows:
         ideal = concurrency / LATENCY_S
         print(
             f"| {concurrency} | {kind} | {median:.0f} | {low:.0f}-{high:.0f} | {ideal:.0f} "
-            f"| {100 * median / ideal:.0f}% | {failures} |"
+            f"| {100 * median / ideal:.0f}% | {cpu:.2f} | {failures} |"
         )
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(simulated_run(Path(tmp), -1))  # warm-up: lazy imports

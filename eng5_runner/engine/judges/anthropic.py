@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from anthropic import AnthropicError, APIConnectionError, APITimeoutError
 from anthropic.types import Message
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
@@ -28,14 +29,10 @@ from eng5_runner.engine.judges.parsing import (
     parse_answer_json,
     parse_answer_text,
 )
+from eng5_runner.engine.judges.prepared_post import PreparedPost
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.judges.sdk_clients import anthropic_client, resolve_api_key
-from eng5_runner.engine.judges.sdk_judge import (
-    SdkJudge,
-    check_request,
-    construct_response,
-    sdk_post,
-)
+from eng5_runner.engine.judges.sdk_judge import SdkJudge, check_request, construct_response
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.errors import ProviderError
@@ -52,11 +49,21 @@ class AnthropicJudge(SdkJudge):
     """Anthropic's Messages API; key from ``ANTHROPIC_API_KEY`` by default."""
 
     provider = "anthropic"
+    sdk_errors = (AnthropicError,)
 
     def __init__(self, settings: JudgeSettings, http_client: SdkHttpClient) -> None:
         key = resolve_api_key(settings, required=True)
         super().__init__(settings, (key,) if key else ())
         self.client = anthropic_client(settings, http_client)
+        self.post = PreparedPost(
+            self.client,
+            http_client,
+            "/v1/messages",
+            headers=None,
+            request_id_header="request-id",
+            timeout_error=APITimeoutError,
+            connection_error=APIConnectionError,
+        )
         self.params = anthropic_params(settings)
         self.warn_dropped(self.params)
         retired = deprecated_models().get(settings.model)
@@ -103,9 +110,7 @@ class AnthropicJudge(SdkJudge):
 
     async def judge(self, prompt: JudgePrompt, request: PairRequest) -> JudgeAnswer:
         body = {**self.body(prompt), **self.extra}
-        content, request_id = await self.call(
-            lambda: sdk_post(self.client, "/v1/messages", body, None, "request-id")
-        )
+        content, request_id = await self.call(lambda: self.post(body))
         message = construct_response(Message, content)
         try:
             parsed = self.parsed(message)

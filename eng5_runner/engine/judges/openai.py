@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from openai import omit
+from openai import APIConnectionError, APITimeoutError, OpenAIError, omit
 from openai.types.chat import ChatCompletion
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 
@@ -27,14 +27,10 @@ from eng5_runner.engine.judges.parsing import (
     parse_answer_json,
     parse_answer_text,
 )
+from eng5_runner.engine.judges.prepared_post import PreparedPost
 from eng5_runner.engine.judges.prompt import JudgePrompt
 from eng5_runner.engine.judges.sdk_clients import openai_client, resolve_api_key
-from eng5_runner.engine.judges.sdk_judge import (
-    SdkJudge,
-    check_request,
-    construct_response,
-    sdk_post,
-)
+from eng5_runner.engine.judges.sdk_judge import SdkJudge, check_request, construct_response
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.engine.records import JudgeAnswer, PairRequest
 from eng5_runner.errors import ProviderError
@@ -67,12 +63,22 @@ class ChatJudge(SdkJudge):
     tokens_key = "max_completion_tokens"
     key_required = True
     send_cache_key = True
+    sdk_errors = (OpenAIError,)
 
     def __init__(self, settings: JudgeSettings, http_client: SdkHttpClient) -> None:
         key = resolve_api_key(settings, required=self.key_required)
         super().__init__(settings, (key,) if key else ())
         self.client = openai_client(settings, http_client, key_required=self.key_required)
         self.headers: dict[str, Any] | None = None if key else {"Authorization": omit}
+        self.post = PreparedPost(
+            self.client,
+            http_client,
+            "/chat/completions",
+            headers=self.headers,
+            request_id_header="x-request-id",
+            timeout_error=APITimeoutError,
+            connection_error=APIConnectionError,
+        )
         self.params = self.model_params()
         self.warn_dropped(self.params)
         sample = self.body(JudgePrompt("s", "u"), structured=settings.structured_output)
@@ -111,9 +117,7 @@ class ChatJudge(SdkJudge):
     async def ask(self, prompt: JudgePrompt, *, structured: bool) -> JudgeAnswer:
         """Send one comparison and read the answer."""
         body = {**self.body(prompt, structured=structured), **self.extra}
-        content, request_id = await self.call(
-            lambda: sdk_post(self.client, "/chat/completions", body, self.headers, "x-request-id")
-        )
+        content, request_id = await self.call(lambda: self.post(body))
         completion = construct_response(ChatCompletion, content)
         try:
             return self.read(completion, content, request_id, structured=structured)

@@ -12,13 +12,15 @@ when ``AZURE_OPENAI_ENDPOINT`` is set and ``judge.base_url`` is not.
 from __future__ import annotations
 
 import os
-
-from anthropic import AsyncAnthropic
-from openai import AsyncAzureOpenAI, AsyncOpenAI, OpenAIError
+from typing import TYPE_CHECKING
 
 from eng5_runner.engine.http import SdkHttpClient
 from eng5_runner.errors import ConfigError, ProviderAuthError
 from eng5_runner.settings.models import JudgeSettings
+
+if TYPE_CHECKING:  # each SDK takes seconds to import: only the one a run uses
+    from anthropic import AsyncAnthropic
+    from openai import AsyncOpenAI
 
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 AZURE_ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"
@@ -64,6 +66,8 @@ def openai_client(
     settings: JudgeSettings, http_client: SdkHttpClient, *, key_required: bool = True
 ) -> AsyncOpenAI:
     """AsyncOpenAI (or AsyncAzureOpenAI) for ``openai`` and ``openai_compatible``."""
+    from openai import AsyncAzureOpenAI, AsyncOpenAI, OpenAIError
+
     key = resolve_api_key(settings, required=key_required)
     if uses_azure(settings):
         try:
@@ -89,6 +93,8 @@ def openai_client(
 
 def anthropic_client(settings: JudgeSettings, http_client: SdkHttpClient) -> AsyncAnthropic:
     """AsyncAnthropic with the SDK's default API version and headers."""
+    from anthropic import AsyncAnthropic
+
     key = resolve_api_key(settings, required=True)
     return AsyncAnthropic(
         api_key=key,

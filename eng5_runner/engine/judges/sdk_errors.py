@@ -22,11 +22,11 @@ SDK exception (openai / anthropic)              ProviderError
 from __future__ import annotations
 
 import socket
+import sys
+from typing import Any, cast
 
 import aiohttp
-import anthropic
 import httpx2
-import openai
 
 from eng5_runner.engine.faults import classify
 from eng5_runner.engine.judges.base import redact, status_error
@@ -37,21 +37,42 @@ from eng5_runner.errors import (
     ProviderUnreachable,
 )
 
-SDK_ERRORS: tuple[type[Exception], ...] = (openai.OpenAIError, anthropic.AnthropicError)
-"""Catch these around an SDK call and pass them to :func:`provider_error`."""
+_SDK_MODULES = ("openai", "anthropic")
 _UNREACHABLE = (aiohttp.ClientConnectorError, ConnectionRefusedError, socket.gaierror)
+
+
+def __getattr__(name: str) -> tuple[type[Exception], ...]:
+    """``SDK_ERRORS``: both SDKs' base exceptions (imports both SDKs on first use)."""
+    if name == "SDK_ERRORS":
+        import anthropic
+        import openai
+
+        return (openai.OpenAIError, anthropic.AnthropicError)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _loaded(name: str) -> tuple[type[Exception], ...]:
+    """The SDK exception class ``name`` of every SDK already imported.
+
+    An exception of an SDK can only exist once that SDK is imported, so a run
+    that judges with OpenAI never imports Anthropic (seconds of start-up).
+    """
+    modules = (sys.modules.get(module) for module in _SDK_MODULES)
+    return tuple(getattr(module, name) for module in modules if module is not None)
 
 
 def provider_error(exc: Exception, *, secrets: tuple[str, ...] = ()) -> ProviderError:
     """The ProviderError for an exception raised by an SDK call."""
-    if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
-        error = status_error(exc.response, secrets=secrets)
-        if exc.status_code == 404:
+    if isinstance(exc, _loaded("APIStatusError")):
+        response: httpx2.Response = cast(Any, exc).response
+        error = status_error(response, secrets=secrets)
+        if response.status_code == 404:
             error.hint = "check judge.model and judge.base_url"
         return error
-    if isinstance(exc, openai.APIConnectionError | anthropic.APIConnectionError):
-        return _connection_error(exc, str(exc.request.url))
-    if isinstance(exc, openai.APIResponseValidationError | anthropic.APIResponseValidationError):
+    if isinstance(exc, _loaded("APIConnectionError")):
+        request: httpx2.Request = cast(Any, exc).request
+        return _connection_error(exc, str(request.url))
+    if isinstance(exc, _loaded("APIResponseValidationError")):
         return ProviderResponseError("malformed answer: the response does not fit", malformed=True)
     text = redact(" ".join(str(exc).split()), secrets)[:300]
     return ProviderResponseError(f"{type(exc).__name__}: {text}")

@@ -14,14 +14,11 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast, get_type_hints
 
-import httpx2
-from anthropic import BaseModel as AnthropicModel
-from openai import BaseModel as OpenAIModel
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from eng5_runner.engine.judges.model_params import ModelParams
 from eng5_runner.engine.judges.parsing import ParsedAnswer, malformed
-from eng5_runner.engine.judges.sdk_errors import SDK_ERRORS, provider_error
+from eng5_runner.engine.judges.sdk_errors import provider_error
 from eng5_runner.engine.pricing import Pricer, TokenUsage
 from eng5_runner.engine.records import JudgeAnswer
 from eng5_runner.errors import ConfigError, ProviderError, ProviderTimeout
@@ -29,13 +26,15 @@ from eng5_runner.output.console import print_warning
 from eng5_runner.settings.models import JudgeSettings
 
 T = TypeVar("T")
-M = TypeVar("M", bound=OpenAIModel | AnthropicModel)
+M = TypeVar("M", bound=BaseModel)
 
 
 class SdkJudge:
     """Base of the OpenAI, OpenAI-compatible and Anthropic judges."""
 
     provider: str = ""
+    sdk_errors: tuple[type[Exception], ...] = ()
+    """The SDK's base exception(s); :func:`provider_error` maps them."""
 
     def __init__(self, settings: JudgeSettings, secrets: tuple[str, ...] = ()) -> None:
         self.settings = settings
@@ -55,7 +54,7 @@ class SdkJudge:
                 return await request()
         except TimeoutError:
             raise ProviderTimeout(f"no answer within {self.settings.timeout_s:g} s") from None
-        except SDK_ERRORS as exc:
+        except self.sdk_errors as exc:
             raise provider_error(exc, secrets=self._secrets) from None
         except ProviderError:
             raise
@@ -96,28 +95,6 @@ class SdkJudge:
             cache_saved_usd=prices.cache_savings(usage) if prices else 0.0,
             request_id=request_id,
         )
-
-
-async def sdk_post(
-    client: Any,
-    path: str,
-    body: Mapping[str, Any],
-    headers: Mapping[str, Any] | None,
-    request_id_header: str,
-) -> tuple[bytes, str | None]:
-    """POST a checked request body through the SDK client; the raw body and request id.
-
-    The SDK's documented way to send a request body as is (``client.post``): it
-    keeps the client's auth, headers, base URL (Azure deployments included),
-    timeouts and error mapping, but skips the per-call transform of the typed
-    ``create()`` arguments, which cost ~2 ms of CPU per comparison (measured,
-    docs/performance.md). Bodies are validated against the SDK's request types
-    once at build time (:func:`check_request`) and in the tests.
-    """
-    options: dict[str, Any] = {"headers": dict(headers)} if headers else {}
-    response = await client.post(path, cast_to=httpx2.Response, body=dict(body), options=options)
-    content: bytes = await response.aread()
-    return content, response.headers.get(request_id_header)
 
 
 def construct_response(model: type[M], content: bytes) -> M:

@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 from eng5_runner.engine.batch.pricing import BatchPricer
-from eng5_runner.engine.batch.requests import BATCH_PROVIDERS
 from eng5_runner.engine.batch.splitter import PROVIDER_LIMITS
 from eng5_runner.engine.pricing import TokenUsage
 from eng5_runner.handlers.steps.cost_estimate import CostEstimate
@@ -24,7 +23,9 @@ BATCH_TURNAROUND = "usually under 1 h, at most 24 h (the completion window)"
 
 def batch_estimate(judge: JudgeSettings, estimate: CostEstimate) -> dict[str, Any] | None:
     """Sync vs batch for a batch-capable provider, else None."""
-    if judge.provider not in BATCH_PROVIDERS:
+    # the providers with batch limits; engine.batch.requests (BATCH_PROVIDERS) would
+    # import both provider SDKs, seconds of start-up for every plan
+    if judge.provider not in PROVIDER_LIMITS:
         return None
     usage = TokenUsage(
         input_tokens=estimate.prompt_tokens,
@@ -79,7 +80,7 @@ def batch_warnings(judge: JudgeSettings, cache_mode: str, local: bool) -> list[s
         return [
             "judge.batch=true applies to backend=local only (huleedu: backend.llm_batching_mode)"
         ]
-    if judge.provider not in BATCH_PROVIDERS:
+    if judge.provider not in PROVIDER_LIMITS:
         return [f"judge.batch=true needs judge.provider=openai or anthropic, not {judge.provider}"]
     if cache_mode != "read_write":
         return ["judge.batch=true needs cache=read_write (the store keeps the batch ids)"]
