@@ -38,6 +38,7 @@ class AnchorAlignHandler:
             position_model=settings.report.position_model,
             outcome_kind=settings.judge.outcome,
             resamples=settings.report.bootstrap.resamples,
+            max_refit_comparisons=settings.report.bootstrap.max_refit_comparisons,
             seed=settings.seed,
             rounds=judged.adaptive.rounds if judged.adaptive is not None else None,
         )

@@ -27,6 +27,8 @@ class BootstrapInfo(Frozen):
     regularised_resamples: int = 0
     """Resamples whose win graph broke apart, so BT used the ridge (as the run would)."""
     unconverged_resamples: int = 0
+    requested_resamples: int | None = None
+    """Set when the run's size made the bootstrap use fewer resamples than configured."""
     note: str = (
         "how much the number moves if the judge is asked again on the same design "
         "(not the uncertainty from choosing these anchors)"
@@ -48,6 +50,7 @@ def bootstrap_info(
     seed: int,
     ridge: float | None,
     model: Mapping[str, Any] | None = None,
+    max_refit_comparisons: int = 0,
 ) -> tuple[
     tuple[float, float] | None, tuple[float, float] | None, BootstrapInfo | None, str | None
 ]:
@@ -55,16 +58,18 @@ def bootstrap_info(
 
     ``model``: the run's other fit settings for the refits (``position_model``,
     ``winner_in_slot_a``, ``outcomes``; see ``stats.bootstrap_agreement``).
+    ``max_refit_comparisons``: see :func:`bounded_resamples` (0 = all ``resamples``).
     """
     if len(winners) == 0 or len(set(expert)) < 2:
         return None, None, None, None
+    used = bounded_resamples(resamples, len(winners), max_refit_comparisons)
     try:
         boot = stats.bootstrap_agreement(
             n_items,
             winners,
             losers,
             expert,
-            resamples=resamples,
+            resamples=used,
             seed=seed,
             ridge=ridge,
             **(model or {}),
@@ -77,14 +82,34 @@ def bootstrap_info(
         seed=boot.seed,
         regularised_resamples=boot.regularised_resamples,
         unconverged_resamples=boot.unconverged_resamples,
+        requested_resamples=resamples if used < resamples else None,
     )
-    warning = (
-        f"{boot.unconverged_resamples} of {boot.resamples} bootstrap refits did not converge; "
-        "the τ-b interval may be too wide or too narrow"
-        if boot.unconverged_resamples
-        else None
-    )
+    notes = []
+    if used < resamples:
+        notes.append(
+            f"bootstrap intervals from {used} resamples, not {resamples}: "
+            f"{len(winners):,} comparisons × resamples is capped at {max_refit_comparisons:,} "
+            "(report.bootstrap.max_refit_comparisons=0 uses them all)"
+        )
+    if boot.unconverged_resamples:
+        notes.append(
+            f"{boot.unconverged_resamples} of {boot.resamples} bootstrap refits did not "
+            "converge; the τ-b interval may be too wide or too narrow"
+        )
+    warning = "; ".join(notes) or None
     return _clean(boot.tau_b_ci95), _clean(boot.somers_d_ci95), info, warning
+
+
+MIN_BOUNDED_RESAMPLES = 200
+
+
+def bounded_resamples(requested: int, comparisons: int, max_refit_comparisons: int) -> int:
+    """Resamples so that resamples × comparisons ≤ the cap, never below 200 (nor above
+    ``requested``): the refits' cost grows with the run but stays bounded."""
+    if max_refit_comparisons <= 0 or comparisons <= 0:
+        return requested
+    fit = max_refit_comparisons // comparisons
+    return min(requested, max(MIN_BOUNDED_RESAMPLES, fit))
 
 
 def _clean(interval: tuple[float, float]) -> tuple[float, float]:

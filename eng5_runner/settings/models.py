@@ -370,6 +370,9 @@ class BootstrapSettings(_Frozen):
     """Bootstrap intervals of τ-b, Somers' d and Δτ-b (seeded by the run's ``seed``)."""
 
     resamples: int = Field(1000, ge=100, le=100000)
+    max_refit_comparisons: int = Field(2_000_000, ge=0)
+    """Cap on resamples × comparisons; a larger run uses fewer resamples (at least 200,
+    stated in the report) so the bootstrap's cost stays bounded. 0 = never reduce."""
 
 
 class ReportSettings(_Frozen):

@@ -44,6 +44,7 @@ BOOTSTRAP_METHOD = (
 )
 _TIE_DECIMALS = 9  # as the report: θ equal to 9 decimals count as tied
 _TAU_CHUNK_CELLS = 1 << 22
+_PAIRWISE_MAX_ITEMS = 300  # above this, the O(n log n) path per resample is faster
 
 
 @dataclass(frozen=True)
@@ -178,20 +179,23 @@ def rank_agreement_many(theta: FloatArray, expert: ArrayLike) -> tuple[FloatArra
     """τ-b and Somers' d(θ | expert) for every row of ``theta`` (higher = better in both).
 
     θ values equal to 9 decimals count as tied (as in the report); undefined → 0.0.
+    Up to ``_PAIRWISE_MAX_ITEMS`` items all pairs are compared at once (fast for small n);
+    above it each row costs O(n log n) (Knight's algorithm in scipy), so large runs stay linear.
     """
     e = np.asarray(expert, dtype=np.float64).ravel()
     rows, n = theta.shape
     if e.size != n:
         raise ValueError(f"expert has {e.size} values for {n} items")
-    iu, ju = np.triu_indices(n, 1)
-    sx = np.sign(e[iu] - e[ju])
-    pairs = iu.size
-    untied_x = float(np.count_nonzero(sx))
+    untied_x = _untied_pairs(e)
     tau, somers = np.zeros(rows), np.zeros(rows)
-    if pairs == 0 or untied_x == 0:
+    if n < 2 or untied_x == 0:
         return tau, somers
     rounded = np.round(theta, _TIE_DECIMALS)
-    chunk = max(1, _TAU_CHUNK_CELLS // pairs)
+    if n > _PAIRWISE_MAX_ITEMS:
+        return _rank_agreement_sorted(rounded, e, untied_x)
+    iu, ju = np.triu_indices(n, 1)
+    sx = np.sign(e[iu] - e[ju])
+    chunk = max(1, _TAU_CHUNK_CELLS // iu.size)
     for s in range(0, rows, chunk):
         sy = np.sign(rounded[s : s + chunk, iu] - rounded[s : s + chunk, ju])
         c_minus_d = sy @ sx
@@ -199,6 +203,33 @@ def rank_agreement_many(theta: FloatArray, expert: ArrayLike) -> tuple[FloatArra
         denom = np.sqrt(untied_x * untied_y)
         tau[s : s + chunk] = np.where(denom > 0, c_minus_d / np.where(denom > 0, denom, 1), 0.0)
         somers[s : s + chunk] = c_minus_d / untied_x
+    return tau, somers
+
+
+def _untied_pairs(values: FloatArray) -> float:
+    """Pairs of ``values`` that differ: n(n−1)/2 minus the pairs inside each tie group."""
+    n = values.size
+    _, counts = np.unique(values, return_counts=True)
+    return float(n * (n - 1) // 2 - int(np.sum(counts * (counts - 1) // 2)))
+
+
+def _rank_agreement_sorted(
+    rounded: FloatArray, expert: FloatArray, untied_x: float
+) -> tuple[FloatArray, FloatArray]:
+    """τ-b and Somers' d row by row in O(n log n): C − D = τ-b·√(untied_x·untied_y)."""
+    from scipy.stats import kendalltau
+
+    rows = rounded.shape[0]
+    tau, somers = np.zeros(rows), np.zeros(rows)
+    for r in range(rows):
+        untied_y = _untied_pairs(rounded[r])
+        if untied_y == 0:
+            continue
+        value = float(kendalltau(rounded[r], expert).statistic)
+        if np.isnan(value):
+            continue
+        tau[r] = value
+        somers[r] = value * np.sqrt(untied_x * untied_y) / untied_x
     return tau, somers
 
 

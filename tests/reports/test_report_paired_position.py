@@ -81,3 +81,31 @@ def test_a_run_without_the_slot_effect_means_a_plain_paired_fit() -> None:
     a, b = _artefact(rng, 1.0, "none"), _artefact(rng, 1.0, "global")
     result = compare_runs(b, a, "ref", resamples=200, seed=3)
     assert result.delta_tau_b_ci95 == _direct(a, b, "none").delta_tau_b_ci95
+
+
+def test_large_runs_bound_the_bootstrap_and_say_so() -> None:
+    from eng5_runner.reports.uncertainty import bootstrap_info, bounded_resamples
+
+    assert bounded_resamples(1000, 66, 2_000_000) == 1000
+    assert bounded_resamples(1000, 5_000, 2_000_000) == 400
+    assert bounded_resamples(1000, 25_000, 2_000_000) == 200
+    assert bounded_resamples(1000, 25_000, 0) == 1000
+    rng = np.random.default_rng(2)
+    n = 8
+    win, lose = [], []
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                better = i < j if rng.random() < 0.8 else i > j
+                win.append(i if better else j)
+                lose.append(j if better else i)
+    expert = [-float(i) for i in range(n)]
+    args = (n, np.array(win), np.array(lose), expert)
+    _, _, info, warning = bootstrap_info(
+        *args, resamples=300, seed=1, ridge=None, max_refit_comparisons=200 * len(win)
+    )
+    assert info is not None and info.resamples == 200 and info.requested_resamples == 300
+    assert warning is not None and "200 resamples, not 300" in warning
+    _, _, info, warning = bootstrap_info(*args, resamples=300, seed=1, ridge=None)
+    assert info is not None and info.resamples == 300 and info.requested_resamples is None
+    assert warning is None

@@ -79,6 +79,20 @@ def test_rank_agreement_matches_scipy_and_the_scalar_functions() -> None:
         assert somers[row] == pytest.approx(stats.somers_d(expert, theta[row]), abs=1e-12)
 
 
+@pytest.mark.parametrize("n", [301, 900])
+def test_rank_agreement_of_large_sets_is_linearithmic_and_equal(n: int) -> None:
+    """Above the pairwise limit τ-b and Somers' d come from the O(n log n) path, same values."""
+    rng = np.random.default_rng(n)
+    expert = -rng.integers(0, 16, n).astype(float)
+    theta = np.round(rng.normal(size=(6, n)), 1)  # many ties in the scores
+    theta[0] = 0.5  # one row with every score tied
+    tau, somers = stats.rank_agreement_many(theta, expert)
+    assert tau[0] == somers[0] == 0.0
+    for row in range(1, 6):
+        assert tau[row] == pytest.approx(kendalltau(expert, theta[row]).statistic, abs=1e-12)
+        assert somers[row] == pytest.approx(stats.somers_d(expert, theta[row]), abs=1e-12)
+
+
 def test_percentile_interval_is_numpys_quantile() -> None:
     values = np.random.default_rng(0).normal(size=999)
     assert stats.percentile_interval(values) == pytest.approx(

@@ -57,6 +57,7 @@ def build_alignment(
     position_model: Literal["none", "global"] = "none",
     outcome_kind: Literal["binary", "confidence"] = "binary",
     resamples: int = 1000,
+    max_refit_comparisons: int = 0,
     seed: int = 0,
     rounds: Sequence[Any] | None = None,
 ) -> AlignmentResult:
@@ -150,6 +151,7 @@ def build_alignment(
             lose_idx,
             grades_up,
             resamples=resamples,
+            max_refit_comparisons=max_refit_comparisons,
             seed=seed,
             ridge=ridge,
             model={

@@ -214,8 +214,15 @@ def _bootstrap_note(r: AlignmentResult) -> str:
         if b.regularised_resamples
         else ""
     )
+    requested = (
+        f" (fewer than the configured {b.requested_resamples}, to bound the cost of a run "
+        "this large)"
+        if b.requested_resamples
+        else ""
+    )
     return (
-        f"Intervals: τ-b and Somers' d by {b.method}, {b.resamples} resamples, seed {b.seed}, "
+        f"Intervals: τ-b and Somers' d by {b.method}, {b.resamples} resamples{requested}, "
+        f"seed {b.seed}, "
         f"BT refitted with this run's settings{regularised}. They state {b.note}. "
         "Agreement rate: Wilson score interval. See docs/metrics.md."
     )
