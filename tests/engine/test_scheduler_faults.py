@@ -64,8 +64,8 @@ async def test_retries_exhausted_records_failure(fake_server, inventory, openai_
 
 
 async def test_slow_response_times_out_then_retries(fake_server, inventory, openai_settings):
-    fake_server.add_fault(slow(3.0))
-    record = await _one(openai_settings(timeout_s=0.2), inventory)
+    fake_server.add_fault(slow(20.0))
+    record = await _one(openai_settings(timeout_s=2.0), inventory)
     assert record.succeeded and record.attempts == 2
     assert fake_server.hits == 2
 
