@@ -78,6 +78,7 @@ def main() -> None:
     """
     from eng5_runner.errors import ConfigError
     from eng5_runner.output.console import print_error
+    from eng5_runner.settings.launcher_errors import launcher_error
     from eng5_runner.settings.overrides import check_overrides, explain_hydra_error
 
     try:
@@ -93,7 +94,7 @@ def main() -> None:
             print_error(exc.one_line())
             raise SystemExit(exc.exit_code) from None
         except Exception as exc:
-            error = explain_hydra_error(exc)  # None unless Hydra or OmegaConf raised it
+            error = explain_hydra_error(exc) or launcher_error(exc)
             if error is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
             print_error(error.one_line())

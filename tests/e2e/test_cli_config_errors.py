@@ -70,3 +70,11 @@ def test_plan_is_an_inventory_check_of_a_swedish_folder(tmp_path: Path) -> None:
     ]
     assert "row 4 'Borta.txt'" in out.stdout
     assert not (tmp_path / "run2").exists()
+
+
+def test_a_failing_sweep_launcher_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    out = run_cli("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0", cwd=tmp_path)
+    assert out.returncode == 1
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert errors and "sweep launcher failed (ValueError: n_jobs == 0" in errors[0]
+    assert "Traceback" not in out.stderr + out.stdout
