@@ -10,7 +10,7 @@ import pytest
 
 from eng5_runner.inputs.inventory import RunnerInventory
 from eng5_runner.settings.models import RunnerSettings
-from tests.engine.engine_support import make_inventory
+from tests.engine.engine_support import FAKE_KEY, make_inventory
 from tests.fakes.llm_servers import FakeLLMServer
 
 KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_COMPATIBLE_API_KEY", "ENG5_TEST_KEY")
@@ -68,5 +68,18 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
                 "show_progress": False,
             }
         )
+
+    return factory
+
+
+@pytest.fixture
+def openai_settings(
+    fake_server: FakeLLMServer, make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
+) -> SettingsFactory:
+    """Settings judging the fake server's OpenAI endpoint, with a fake key set."""
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+
+    def factory(**judge: Any) -> RunnerSettings:
+        return make_settings("openai", base_url=fake_server.openai_base_url, **judge)
 
     return factory

@@ -20,16 +20,6 @@ from tests.fakes.llm_servers import (
 )
 
 
-@pytest.fixture
-def openai_settings(fake_server, make_settings, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
-
-    def factory(**judge):
-        return make_settings("openai", base_url=fake_server.openai_base_url, **judge)
-
-    return factory
-
-
 async def _one(settings, inventory):
     requests = round_robin([e.essay_id for e in inventory.anchors])[:1]
     (record,) = await judge_pairs(settings, inventory, requests, progress=False)

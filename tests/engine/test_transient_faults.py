@@ -21,16 +21,6 @@ from tests.engine.engine_support import FAKE_KEY, make_inventory
 from tests.fakes.llm_servers import closed_port, reset
 
 
-@pytest.fixture
-def openai_settings(fake_server, make_settings, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
-
-    def factory(**judge):
-        return make_settings("openai", base_url=fake_server.openai_base_url, **judge)
-
-    return factory
-
-
 @pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
 async def test_reset_mid_run_is_retried(fake_server, openai_settings, transport):
     from eng5_runner.engine.http import build_client
