@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from eng5_runner.stats._bt_batch import FloatArray, IntArray, ManyFits, PairDesign, fit_many
-from eng5_runner.stats.agreement import tau_b_ceiling
+from eng5_runner.stats.agreement import _tied_pairs, tau_b_ceiling
 from eng5_runner.stats.bt import PositionModel, _slot_a_items, _soft_outcomes, as_index_array
 
 __all__ = [
@@ -207,16 +207,19 @@ def rank_agreement_many(theta: FloatArray, expert: ArrayLike) -> tuple[FloatArra
 
 
 def _untied_pairs(values: FloatArray) -> float:
-    """Pairs of ``values`` that differ: n(n−1)/2 minus the pairs inside each tie group."""
+    """Pairs of ``values`` that differ."""
     n = values.size
-    _, counts = np.unique(values, return_counts=True)
-    return float(n * (n - 1) // 2 - int(np.sum(counts * (counts - 1) // 2)))
+    return n * (n - 1) / 2 - _tied_pairs(values)
 
 
 def _rank_agreement_sorted(
     rounded: FloatArray, expert: FloatArray, untied_x: float
 ) -> tuple[FloatArray, FloatArray]:
-    """τ-b and Somers' d row by row in O(n log n): C − D = τ-b·√(untied_x·untied_y)."""
+    """τ-b and Somers' d row by row in O(n log n): C − D = τ-b·√(untied_x·untied_y).
+
+    scipy's Knight algorithm for every row (``stats.agreement`` counts exactly up to 2,000
+    items to spare single calls scipy's import; across many rows scipy is the faster).
+    """
     from scipy.stats import kendalltau
 
     rows = rounded.shape[0]
@@ -225,11 +228,8 @@ def _rank_agreement_sorted(
         untied_y = _untied_pairs(rounded[r])
         if untied_y == 0:
             continue
-        value = float(kendalltau(rounded[r], expert).statistic)
-        if np.isnan(value):
-            continue
-        tau[r] = value
-        somers[r] = value * np.sqrt(untied_x * untied_y) / untied_x
+        tau[r] = float(kendalltau(rounded[r], expert).statistic)
+        somers[r] = tau[r] * np.sqrt(untied_x * untied_y) / untied_x
     return tau, somers
 
 
